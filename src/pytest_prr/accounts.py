@@ -1,0 +1,174 @@
+"""Which AWS account a run targets, and a boto3 session that reaches it.
+
+Accounts are named in ``[tool.prr.accounts.NAME]`` of pyproject.toml, or ``[accounts.NAME]``
+of a prr.toml beside it (which wins, like ruff.toml over pyproject.toml). The reserved name
+``moto`` needs no configuration: a moto server on loopback inside this process.
+A live or endpoint account must prove who it is (STS) before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MOTO = "moto"
+MOTO_ACCOUNT_ID = "123456789012"
+DEFAULT_MOTO_REGIONS = ("us-east-1",)
+ROLE_SESSION_NAME = "pytest-prr"
+
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$")
+_TARGET_KEYS = ("profile", "role_arn", "endpoint_url")
+_KEYS = {"account_id", "regions", "external_id", *_TARGET_KEYS}
+
+
+class AccountError(ValueError):
+    """An account that cannot be used: unknown, misconfigured, or not the one it claims."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A configured target account; exposed to tests as the ``prr_account`` fixture."""
+
+    name: str
+    account_id: str
+    regions: tuple[str, ...]
+    mode: str
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    endpoint_url: str | None = None
+
+    @property
+    def region(self) -> str:
+        """The default region: the first one configured."""
+        return self.regions[0]
+
+    def describe(self) -> str:
+        how = {
+            "live": f"profile {self.profile}" if self.profile else f"role {self.role_arn}",
+            "endpoint": f"endpoint {self.endpoint_url}",
+            "moto": "moto server on loopback",
+        }.get(self.mode, self.mode)
+        return f"{self.name} ({self.account_id}, {', '.join(self.regions)}; {how})"
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """The accounts configured for a project, and the file they came from."""
+
+    accounts: Mapping[str, Account]
+    source: Path | None
+
+    def resolve(self, name: str) -> Account:
+        if name in self.accounts:
+            return self.accounts[name]
+        if name == MOTO:
+            return moto_account()
+        configured = ", ".join(sorted({*self.accounts, MOTO}))
+        where = f" in {self.source}" if self.source else " (no prr.toml or [tool.prr] found)"
+        raise AccountError(
+            f"unknown account {name!r} for --prr-account; configured{where}: {configured}"
+        )
+
+
+def moto_account(regions: tuple[str, ...] = DEFAULT_MOTO_REGIONS) -> Account:
+    return Account(name=MOTO, account_id=MOTO_ACCOUNT_ID, regions=regions, mode="moto")
+
+
+def read_account_settings(rootpath: Path) -> AccountSettings:
+    """Read the accounts of the project whose root (pytest's rootdir) is ``rootpath``."""
+    prr_toml = rootpath / "prr.toml"
+    pyproject = rootpath / "pyproject.toml"
+    if prr_toml.is_file():
+        table, prefix, source = _load_toml(prr_toml).get("accounts", {}), "accounts", prr_toml
+    elif pyproject.is_file():
+        table = _load_toml(pyproject).get("tool", {}).get("prr", {}).get("accounts", {})
+        prefix, source = "tool.prr.accounts", pyproject
+    else:
+        return AccountSettings(accounts={}, source=None)
+    if not isinstance(table, dict):
+        raise AccountError(f"{source}: [{prefix}] must be a table of accounts")
+    accounts = {
+        name: _parse_account(name, entry, f"{source} [{prefix}.{name}]")
+        for name, entry in table.items()
+    }
+    return AccountSettings(accounts=accounts, source=source)
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as error:
+        raise AccountError(f"{path}: not valid TOML: {error}") from error
+
+
+def _parse_account(name: str, entry: Any, where: str) -> Account:
+    if not isinstance(entry, dict):
+        raise AccountError(f"{where}: must be a table")
+    regions = _parse_regions(entry.get("regions"), where)
+    if name == MOTO:
+        extra = set(entry) - {"regions"}
+        if extra:
+            raise AccountError(
+                f"{where}: 'moto' is the built-in mocked account; only 'regions' may be set "
+                f"(got {', '.join(sorted(extra))})"
+            )
+        return moto_account(regions or DEFAULT_MOTO_REGIONS)
+    unknown = set(entry) - _KEYS
+    if unknown:
+        raise AccountError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(_KEYS))}"
+        )
+    account_id = entry.get("account_id")
+    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+        raise AccountError(
+            f"{where}: account_id must be a 12-digit string in quotes, got {account_id!r}"
+        )
+    if not regions:
+        raise AccountError(f"{where}: regions must list at least one region, e.g. ['eu-west-1']")
+    targets = [key for key in _TARGET_KEYS if key in entry]
+    if len(targets) != 1:
+        raise AccountError(
+            f"{where}: set exactly one of profile, role_arn or endpoint_url "
+            f"(got {', '.join(targets) or 'none'})"
+        )
+    for key in (*targets, "external_id"):
+        if key in entry and (not isinstance(entry[key], str) or not entry[key]):
+            raise AccountError(f"{where}: {key} must be a non-empty string")
+    if "external_id" in entry and "role_arn" not in entry:
+        raise AccountError(f"{where}: external_id is only used with role_arn")
+    if "role_arn" in entry and not _ROLE_ARN.match(entry["role_arn"]):
+        raise AccountError(f"{where}: role_arn {entry['role_arn']!r} is not an IAM role ARN")
+    if "endpoint_url" in entry and not entry["endpoint_url"].startswith(("http://", "https://")):
+        raise AccountError(f"{where}: endpoint_url must start with http:// or https://")
+    return Account(
+        name=name,
+        account_id=account_id,
+        regions=regions,
+        mode="endpoint" if "endpoint_url" in entry else "live",
+        profile=entry.get("profile"),
+        role_arn=entry.get("role_arn"),
+        external_id=entry.get("external_id"),
+        endpoint_url=entry.get("endpoint_url"),
+    )
+
+
+def _parse_regions(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise AccountError(f"{where}: regions must be a list of region names")
+    bad = [item for item in value if not _REGION.match(item)]
+    if bad:
+        raise AccountError(f"{where}: not a region name: {', '.join(map(repr, bad))}")
+    if len(set(value)) != len(value):
+        raise AccountError(f"{where}: regions are listed twice")
+    return tuple(value)

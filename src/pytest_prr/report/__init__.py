@@ -1,0 +1,1 @@
+"""Renderers of the results document. Nothing here imports pytest."""

@@ -1,0 +1,71 @@
+"""The control-coverage matrix as plain text lines for the terminal summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_COLUMNS = ("controls", "tested", "pass", "fail", "error", "n/a", "not tested", "coverage")
+_PROBLEMS = ("fail", "error")
+
+
+def render_matrix(document: Mapping[str, Any], *, verbose: bool = False) -> list[str]:
+    """One row per domain, a total, then each failing or erroring control.
+
+    ``verbose`` also lists every untested control, which is what a team reads when it
+    sets out to raise its coverage.
+    """
+    rows = []
+    for domain, title in document["domains"].items():
+        controls = [c for c in document["controls"] if c["domain"] == domain]
+        if controls:
+            rows.append((domain, title, _counts(controls)))
+    rows.append(("total", "", _counts(document["controls"])))
+    width = max(len(f"{domain}  {title}") for domain, title, _ in rows)
+    widths = [max(len(column), 5) for column in _COLUMNS]
+    lines = ["domain".ljust(width) + _cells(_COLUMNS, widths)]
+    for domain, title, counts in rows:
+        label = f"{domain}  {title}" if title else domain
+        lines.append(label.ljust(width) + _cells(counts, widths))
+    for control in document["controls"]:
+        if control["status"] in _PROBLEMS or (verbose and control["status"] == "not_tested"):
+            lines.append(_control_line(control))
+            lines.extend(
+                f"      {_resource_line(r)}"
+                for r in control["resources"]
+                if r["status"] in _PROBLEMS
+            )
+    return lines
+
+
+def _cells(values: tuple[str, ...], widths: list[int]) -> str:
+    return "".join(f"  {value:>{width}}" for value, width in zip(values, widths, strict=True))
+
+
+def _counts(controls: list[Mapping[str, Any]]) -> tuple[str, ...]:
+    def count(status: str) -> int:
+        return sum(1 for control in controls if control["status"] == status)
+
+    tested = len(controls) - count("not_tested")
+    coverage = f"{100 * tested / len(controls):.1f}%" if controls else "-"
+    values = (
+        len(controls),
+        tested,
+        count("pass"),
+        count("fail"),
+        count("error"),
+        count("not_applicable"),
+        count("not_tested"),
+    )
+    return (*(str(value) for value in values), coverage)
+
+
+def _control_line(control: Mapping[str, Any]) -> str:
+    status = control["status"].upper().replace("_", " ")
+    return f"{status:<10} {control['id']:<8} {control['title']} ({control['severity']})"
+
+
+def _resource_line(resource: Mapping[str, Any]) -> str:
+    message = (resource.get("message") or "").splitlines()
+    first = message[0] if message else ""
+    return f"{resource['status']}: {resource['id']} [{resource.get('test', '')}] {first}".rstrip()

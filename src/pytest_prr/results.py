@@ -1,0 +1,227 @@
+"""Results of readiness tests, their roll-up, and the results document they make.
+
+One :class:`Result` says what one test found about one control for one resource. Results
+travel from xdist workers to the controller as plain dicts on the test report; the
+controller turns them, with the catalog, into the ``prr-results/1`` document that every
+output renders.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pytest_prr.catalog import Catalog
+
+SCHEMA_ID = "prr-results/1"
+STATUSES = ("pass", "fail", "error", "waived", "not_applicable", "not_tested")
+#: A control's status is the first of these among its results (results.schema.json).
+CONTROL_ROLLUP = ("fail", "error", "waived", "pass", "not_applicable")
+#: A framework requirement is only met when every control mapped to it has evidence, so
+#: an untested control outranks a pass there.
+REQUIREMENT_ROLLUP = ("fail", "error", "not_tested", "waived", "pass", "not_applicable")
+MESSAGE_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class Result:
+    control_id: str
+    resource_id: str
+    status: str
+    test: str
+    message: str = ""
+    account_id: str | None = None
+    region: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        return cls(**data)
+
+
+def rollup(statuses: Iterable[str], order: Sequence[str] = CONTROL_ROLLUP) -> str:
+    """The first status of ``order`` present in ``statuses``; not_tested when none is."""
+    present = set(statuses)
+    unknown = present - set(STATUSES)
+    if unknown:
+        raise ValueError(f"unknown status(es): {', '.join(sorted(unknown))}")
+    return next((status for status in order if status in present), "not_tested")
+
+
+def phase_status(
+    when: str,
+    outcome: str,
+    exception: BaseException | None,
+    *,
+    not_applicable: bool,
+    xfail: bool,
+) -> str | None:
+    """What one phase of a test says about its controls; None when it says nothing.
+
+    Fail closed: an exception that is not an assertion (an AWS API error, a bug in the
+    test) is an ERROR, never a FAIL that a reader could mistake for a verdict, and a plain
+    skip records nothing, so the control stays not_tested.
+    """
+    if outcome == "skipped":
+        if not_applicable:
+            return "not_applicable"
+        return "fail" if xfail else None
+    if outcome == "passed":
+        return "pass" if when == "call" else None
+    if when != "call":
+        return "error"
+    if exception is None or isinstance(exception, AssertionError) or _is_pytest_fail(exception):
+        return "fail"
+    return "error"
+
+
+def _is_pytest_fail(exception: BaseException) -> bool:
+    import pytest
+
+    return isinstance(exception, pytest.fail.Exception)
+
+
+def describe_exception(exception: BaseException | None, fallback: str) -> str:
+    """A one-paragraph message for a result; AWS errors keep their operation name."""
+    if exception is None:
+        text = fallback
+    elif isinstance(exception, AssertionError):
+        text = str(exception) or "assertion failed"
+    else:
+        text = f"{type(exception).__name__}: {exception}"
+    text = text.strip()
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One account a run evaluated, as the results document records it."""
+
+    account: str
+    account_id: str
+    regions: tuple[str, ...]
+    mode: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "account_id": self.account_id,
+            "regions": list(self.regions),
+            "mode": self.mode,
+        }
+
+
+def build_document(
+    catalog: Catalog,
+    targets: Sequence[Target],
+    results: Iterable[Result],
+    *,
+    tool_version: str,
+    generated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The control-coverage matrix as a ``prr-results/1`` document.
+
+    Deterministic for a given set of results, whatever order they arrived in, so a run
+    under xdist and a serial run produce the same document.
+    """
+    by_control: dict[str, list[Result]] = defaultdict(list)
+    for result in merge_phases(results):
+        by_control[result.control_id].append(result)
+    controls = []
+    for control in catalog:
+        found = sorted(by_control.get(control.id, []), key=_result_order)
+        controls.append(
+            {
+                "id": control.id,
+                "title": control.title,
+                "domain": control.domain,
+                "scope": control.scope,
+                "severity": control.severity,
+                "status": rollup(result.status for result in found),
+                "frameworks": {key: list(refs) for key, refs in control.frameworks.items() if refs},
+                "tests": sorted({result.test for result in found}),
+                "resources": [_resource_entry(result) for result in found],
+            }
+        )
+    tested = sum(1 for control in controls if control["status"] != "not_tested")
+    by_status = dict.fromkeys(STATUSES, 0)
+    for control in controls:
+        by_status[control["status"]] += 1
+    moment = generated_at or datetime.now(UTC)
+    return {
+        "schema": SCHEMA_ID,
+        "generated_at": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "tool": {"name": "pytest-prr", "version": tool_version, "catalog_version": catalog.version},
+        "targets": [target.to_dict() for target in targets],
+        "summary": {
+            "controls_total": len(controls),
+            "controls_tested": tested,
+            "coverage_pct": round(100 * tested / len(controls), 1) if controls else 0.0,
+            "by_status": by_status,
+        },
+        "domains": dict(catalog.domains),
+        "controls": controls,
+        "frameworks": _framework_rollup(catalog, {c["id"]: c["status"] for c in controls}),
+    }
+
+
+def merge_phases(results: Iterable[Result]) -> list[Result]:
+    """One result per control, resource and test, however many phases reported.
+
+    A test whose call passed but whose teardown failed is one ERROR for its resource, not
+    a PASS beside an ERROR.
+    """
+    grouped: dict[tuple[str, str, str], list[Result]] = defaultdict(list)
+    for result in results:
+        grouped[(result.control_id, result.resource_id, result.test)].append(result)
+    merged = []
+    for found in grouped.values():
+        status = rollup(result.status for result in found)
+        merged.append(next(result for result in found if result.status == status))
+    return merged
+
+
+def _result_order(result: Result) -> tuple[str, str, str]:
+    return (result.resource_id, result.test, result.status)
+
+
+def _resource_entry(result: Result) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": result.resource_id, "status": result.status}
+    if result.account_id:
+        entry["account_id"] = result.account_id
+    if result.region:
+        entry["region"] = result.region
+    if result.message:
+        entry["message"] = result.message
+    entry["test"] = result.test
+    return entry
+
+
+def _framework_rollup(
+    catalog: Catalog, status_of: Mapping[str, str]
+) -> dict[str, list[dict[str, Any]]]:
+    frameworks: dict[str, list[dict[str, Any]]] = {}
+    for key, framework in catalog.frameworks.items():
+        mapped: dict[str, list[str]] = defaultdict(list)
+        for control in catalog:
+            for ref in control.frameworks.get(key, ()):
+                mapped[ref].append(control.id)
+        frameworks[key] = [
+            {
+                "ref": requirement.ref,
+                "title": requirement.title,
+                "controls": mapped[requirement.ref],
+                "status": rollup(
+                    (status_of[control_id] for control_id in mapped[requirement.ref]),
+                    REQUIREMENT_ROLLUP,
+                ),
+            }
+            for requirement in framework.requirements
+            if requirement.ref in mapped
+        ]
+    return frameworks

@@ -1,0 +1,153 @@
+"""boto3 sessions that reach a target account, the STS identity guard, the moto server.
+
+Imported only when a run targets an account, so that a plain pytest run never pays for
+importing boto3.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pytest_prr.accounts import ROLE_SESSION_NAME, Account, AccountError
+
+#: Credentials for emulators; moto and LocalStack accept any.
+EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+
+
+class TargetSession(boto3.Session):
+    """A boto3 Session whose clients and resources default to the target's endpoint.
+
+    boto3 has no session-wide endpoint; injecting it here means a user's test written
+    against ``prr_session`` runs unchanged against AWS, a moto server or LocalStack.
+    """
+
+    def __init__(self, *, endpoint_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.prr_endpoint_url = endpoint_url
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        return super().client(*args, **self._target_defaults(kwargs))
+
+    def resource(self, *args: Any, **kwargs: Any) -> Any:
+        return super().resource(*args, **self._target_defaults(kwargs))
+
+    def _target_defaults(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.prr_endpoint_url is not None:
+            kwargs.setdefault("endpoint_url", self.prr_endpoint_url)
+        kwargs.setdefault("config", CLIENT_CONFIG)
+        return kwargs
+
+
+def open_session(account: Account, endpoint_url: str | None = None) -> TargetSession:
+    """A session for ``account``; ``endpoint_url`` is where the moto server listens."""
+    if account.mode == "moto":
+        if endpoint_url is None:
+            raise AccountError("the moto account needs its server's endpoint URL")
+        return TargetSession(
+            endpoint_url=endpoint_url, region_name=account.region, **EMULATOR_CREDENTIALS
+        )
+    if account.mode == "endpoint":
+        return TargetSession(
+            endpoint_url=account.endpoint_url, region_name=account.region, **EMULATOR_CREDENTIALS
+        )
+    if account.profile is not None:
+        return TargetSession(profile_name=account.profile, region_name=account.region)
+    return _assume_role_session(account)
+
+
+def _assume_role_session(account: Account) -> TargetSession:
+    """Assume ``role_arn`` from the default credential chain, refreshed before expiry."""
+    source = botocore.session.Session()
+    extra_args: dict[str, str] = {"RoleSessionName": ROLE_SESSION_NAME}
+    if account.external_id:
+        extra_args["ExternalId"] = account.external_id
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=source.create_client,
+        source_credentials=source.get_credentials(),
+        role_arn=account.role_arn,
+        extra_args=extra_args,
+    )
+    assumed = botocore.session.Session()
+    assumed._credentials = DeferredRefreshableCredentials(  # botocore's documented pattern
+        method="assume-role", refresh_using=fetcher.fetch_credentials
+    )
+    return TargetSession(botocore_session=assumed, region_name=account.region)
+
+
+def verify_identity(session: boto3.Session, account: Account) -> str:
+    """Prove the credentials belong to ``account`` before anything reads it.
+
+    Returns the caller ARN. Raises :class:`AccountError` on a mismatch or when STS cannot
+    be asked: running controls against the wrong account is worse than not running them.
+    """
+    try:
+        identity = session.client("sts").get_caller_identity()
+    except (ClientError, BotoCoreError) as error:
+        raise AccountError(
+            f"account {account.name!r}: STS GetCallerIdentity failed, so the target cannot be "
+            f"verified; nothing was run: {error}"
+        ) from error
+    if identity["Account"] != account.account_id:
+        raise AccountError(
+            f"account {account.name!r} is configured as {account.account_id}, but its "
+            f"credentials belong to account {identity['Account']} ({identity['Arn']}); "
+            "aborting before any test runs"
+        )
+    return identity["Arn"]
+
+
+class MotoServer:
+    """moto's threaded server on a free loopback port, quiet, for one pytest session.
+
+    A server rather than ``mock_aws`` so that every process of an xdist run, and every
+    boto3 client a user's test creates, sees one and the same mocked account.
+    """
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.endpoint_url: str | None = None
+
+    def start(self) -> str:
+        """Start serving a fresh, empty account; return its endpoint URL.
+
+        moto keeps its accounts in process-wide memory, so whatever an earlier run in this
+        process created (pytester runs in-process) is reset first.
+        """
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def emulator_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """Environment that points every boto3 client of a process at the emulator.
+
+    In moto mode a user's test may create clients without ``prr_session``; they must reach
+    the mock, never a real account with whatever credentials the machine holds.
+    """
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": EMULATOR_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": EMULATOR_CREDENTIALS["aws_secret_access_key"],
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
