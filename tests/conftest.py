@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_prr.sessions import MotoServer
+from pytest_prr.motoserver import MotoServer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -268,7 +268,10 @@ def test_junit_cases_carry_control_properties_and_target(
     assert ("prr_catalog_version", catalog.version) in properties
 
 
-def test_seed_hook_runs_once_per_run_even_under_xdist(project: Project) -> None:
+@pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "2"]], ids=["serial", "xdist"])
+def test_one_seeded_account_per_run_that_unit_tests_cannot_disturb(
+    project: Project, workers: list[str]
+) -> None:
     project.conftest(
         """
         def pytest_prr_seed_account(session, account):
@@ -279,7 +282,16 @@ def test_seed_hook_runs_once_per_run_even_under_xdist(project: Project) -> None:
         """
         import boto3
         import pytest
+        from moto import mock_aws
+
         import pytest_prr as prr
+
+        @pytest.mark.parametrize("attempt", range(4))
+        def test_a_unit_test_with_its_own_mock(attempt):
+            with mock_aws():
+                sqs = boto3.client("sqs", region_name="us-east-1")
+                assert sqs.list_queues().get("QueueUrls", []) == []
+                sqs.create_queue(QueueName="unit")
 
         @pytest.mark.parametrize("attempt", range(4))
         @prr.control("DAT-02")
@@ -287,13 +299,11 @@ def test_seed_hook_runs_once_per_run_even_under_xdist(project: Project) -> None:
             urls = prr_client("sqs").list_queues().get("QueueUrls", [])
             assert [url.rsplit("/", 1)[1] for url in urls] == ["seeded-123456789012"]
 
-        @prr.control("DAT-02")
-        def test_plain_boto3_reaches_the_mock_not_aws():
-            urls = boto3.client("sqs").list_queues().get("QueueUrls", [])
-            assert len(urls) == 1
+        def test_plain_boto3_has_dummy_credentials_not_the_machines():
+            assert boto3.Session().get_credentials().access_key == "testing"
         """
     )
-    project.run("--prr-account=moto", "-n", "2").assert_outcomes(passed=5)
+    project.run("--prr-account=moto", *workers).assert_outcomes(passed=9)
 
 
 def test_failing_seed_hook_stops_the_run_with_its_traceback(project: Project) -> None:

@@ -107,8 +107,8 @@ def _start_run(config: pytest.Config, name: str) -> None:
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         run.endpoint_url = workerinput.get(WORKER_ENDPOINT_KEY)
-        if run.endpoint_url and account.mode == "moto":
-            _point_environment_at(config, run.endpoint_url, account.region)
+        if account.mode == "moto":
+            _use_dummy_credentials(config, account.region)
         return
     if account.mode in ("live", "endpoint"):
         _verify_identity(account)
@@ -126,11 +126,11 @@ def _verify_identity(account: Any) -> None:
         raise pytest.UsageError(f"prr: {error}") from error
 
 
-def _point_environment_at(config: pytest.Config, endpoint_url: str, region: str) -> None:
+def _use_dummy_credentials(config: pytest.Config, region: str) -> None:
     from pytest_prr.sessions import emulator_environment
 
     environment = config.stash.setdefault(environment_key, pytest.MonkeyPatch())
-    for variable, value in emulator_environment(endpoint_url, region).items():
+    for variable, value in emulator_environment(region).items():
         environment.setenv(variable, value)
     environment.delenv("AWS_PROFILE", raising=False)
 
@@ -197,12 +197,13 @@ class _ReadinessHooks:
         """Start the moto server and seed it, before xdist starts its workers."""
         if self.run.account.mode != "moto" or self.is_worker:
             return
-        from pytest_prr.sessions import MotoServer, open_session
+        from pytest_prr.motoserver import MotoServer
+        from pytest_prr.sessions import open_session
 
         server = MotoServer()
-        self.run.endpoint_url = server.start()
         self.config.stash[server_key] = server
-        _point_environment_at(self.config, self.run.endpoint_url, self.run.account.region)
+        self.run.endpoint_url = server.start()
+        _use_dummy_credentials(self.config, self.run.account.region)
         try:
             self.config.hook.pytest_prr_seed_account(
                 session=open_session(self.run.account, self.run.endpoint_url),

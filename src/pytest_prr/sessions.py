@@ -6,8 +6,6 @@ importing boto3.
 
 from __future__ import annotations
 
-import logging
-import urllib.request
 from typing import Any
 
 import boto3
@@ -105,46 +103,14 @@ def verify_identity(session: boto3.Session, account: Account) -> str:
     return identity["Arn"]
 
 
-class MotoServer:
-    """moto's threaded server on a free loopback port, quiet, for one pytest session.
+def emulator_environment(region: str) -> dict[str, str]:
+    """Environment that gives every boto3 client of a moto-mode run dummy credentials.
 
-    A server rather than ``mock_aws`` so that every process of an xdist run, and every
-    boto3 client a user's test creates, sees one and the same mocked account.
-    """
-
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.endpoint_url: str | None = None
-
-    def start(self) -> str:
-        """Start serving a fresh, empty account; return its endpoint URL.
-
-        moto keeps its accounts in process-wide memory, so whatever an earlier run in this
-        process created (pytester runs in-process) is reset first.
-        """
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
-        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=30):
-            pass
-        return self.endpoint_url
-
-    def stop(self) -> None:
-        self._server.stop()
-
-
-def emulator_environment(endpoint_url: str, region: str) -> dict[str, str]:
-    """Environment that points every boto3 client of a process at the emulator.
-
-    In moto mode a user's test may create clients without ``prr_session``; they must reach
-    the mock, never a real account with whatever credentials the machine holds.
+    A user's test may create clients without ``prr_session``; whatever credentials the
+    machine holds, such a client must not be able to touch a real account. The endpoint is
+    not set here: ``mock_aws`` in users' unit tests only intercepts AWS's own endpoints.
     """
     return {
-        "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_ACCESS_KEY_ID": EMULATOR_CREDENTIALS["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": EMULATOR_CREDENTIALS["aws_secret_access_key"],
         "AWS_SESSION_TOKEN": "testing",
