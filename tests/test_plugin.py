@@ -187,9 +187,15 @@ def test_moto_run_records_every_outcome_in_a_schema_valid_matrix(
     result.assert_outcomes(passed=2, failed=2, skipped=2)
     validate_results(document, results_schema)
     assert [c["id"] for c in document["controls"]] == [c.id for c in builtin_catalog()]
-    assert document["targets"] == [
-        {"account": "moto", "account_id": "123456789012", "regions": ["us-east-1"], "mode": "moto"}
-    ]
+    (target,) = document["targets"]
+    assert target.pop("snapshot_taken_at") <= document["generated_at"]
+    assert len(target.pop("snapshot_sha256")) == 64
+    assert target == {
+        "account": "moto",
+        "account_id": "123456789012",
+        "regions": ["us-east-1"],
+        "mode": "moto",
+    }
     statuses = {c["id"]: c["status"] for c in document["controls"]}
     assert statuses["OBS-01"] == "pass"
     assert statuses["DEP-05"] == "fail"
@@ -240,8 +246,10 @@ def test_matrix_under_xdist_equals_the_serial_matrix(moto_project: Project) -> N
     _, serial = moto_project.run_json("--prr-account=moto", "-p", "no:xdist", name="serial.json")
     result, parallel = moto_project.run_json("--prr-account=moto", "-n", "2", name="xdist.json")
     result.assert_outcomes(passed=2, failed=2, skipped=2)
-    serial.pop("generated_at")
-    parallel.pop("generated_at")
+    for document in (serial, parallel):
+        document.pop("generated_at")
+        for key in ("snapshot_taken_at", "snapshot_sha256"):
+            document["targets"][0].pop(key)
     assert parallel == serial
 
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import boto3
 
     from pytest_prr.accounts import Account
+    from pytest_prr.snapshot.model import Snapshot
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +27,30 @@ def prr_account(request: pytest.FixtureRequest) -> Account:
 
 @pytest.fixture(scope="session")
 def prr_session(request: pytest.FixtureRequest, prr_account: Account) -> boto3.Session:
-    """A boto3 Session whose clients reach the account under test (AWS, endpoint or moto)."""
+    """A boto3 Session whose clients reach the account under test (AWS, endpoint or moto).
+
+    Read-only in live and endpoint modes: a write call raises before it is sent.
+    """
     from pytest_prr.plugin import active_run
-    from pytest_prr.sessions import open_session
 
     run = active_run(request.config)
     assert run is not None  # prr_account skipped otherwise
-    return open_session(prr_account, endpoint_url=run.endpoint_url)
+    if prr_account.mode == "snapshot":
+        pytest.skip("prr: evaluating a stored snapshot (--prr-snapshot); no AWS access")
+    return run.open_session()
+
+
+@pytest.fixture(scope="session")
+def prr_snapshot(request: pytest.FixtureRequest, prr_account: Account) -> Snapshot:
+    """The account snapshot the run took (or loaded with --prr-snapshot), read-only."""
+    from pytest_prr.plugin import active_run
+
+    run = active_run(request.config)
+    assert run is not None  # prr_account skipped otherwise
+    snapshot = run.snapshot
+    if snapshot is None:
+        pytest.fail("prr: the run has no snapshot")
+    return snapshot
 
 
 @pytest.fixture(scope="session")

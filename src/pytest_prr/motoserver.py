@@ -15,6 +15,9 @@ import sys
 import threading
 
 START_TIMEOUT_S = 60
+#: Like a real account, the mocked one has the AWS-managed policies (AdministratorAccess,
+#: AWSLambdaBasicExecutionRole, ...) that execution roles attach.
+SERVER_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
 
 class MotoServer:
@@ -30,6 +33,7 @@ class MotoServer:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, **SERVER_ENVIRONMENT},
         )
         assert self._process.stdout is not None
         timer = threading.Timer(START_TIMEOUT_S, self._process.kill)
@@ -71,7 +75,9 @@ def main() -> None:
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # werkzeug logs every request, and a traceback for each operation moto does not
+    # implement; the snapshot records those as errors, so the log is only noise here.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     server = make_server(
         "127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True
     )

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_prr.api import MARKER
-from pytest_prr.fixtures import prr_account, prr_client, prr_session
+from pytest_prr.fixtures import prr_account, prr_client, prr_session, prr_snapshot
 
 if TYPE_CHECKING:
+    from pytest_prr.accounts import Account
     from pytest_prr.catalog import Catalog
     from pytest_prr.run import ReadinessRun
 
-__all__ = ["prr_account", "prr_client", "prr_session"]
+__all__ = ["prr_account", "prr_client", "prr_session", "prr_snapshot"]
 
 HELP_ACCOUNT = (
     "run readiness controls against account NAME: 'moto' (a mocked account, no AWS needed) "
@@ -27,13 +28,21 @@ HELP_ACCOUNT = (
 )
 HELP_JSON = "write the control-coverage matrix (prr-results/1 JSON) to PATH"
 HELP_CATALOG = "YAML file(s) of your own controls, added to the built-in catalog"
+HELP_SNAPSHOT_OUT = "save the account snapshot to PATH (and its SHA-256 to PATH.sha256)"
+HELP_SNAPSHOT = "evaluate the snapshot stored at PATH, without any AWS access"
+HELP_ALLOW_WRITES = (
+    "let prr_session clients make write calls in live and endpoint modes (logged; "
+    "by default every non-read operation is refused before it is sent)"
+)
 REPORT_KEY = "prr_results"
 WORKER_ENDPOINT_KEY = "prr_endpoint_url"
+WORKER_SNAPSHOT_KEY = "prr_snapshot"
 
 run_key = pytest.StashKey["ReadinessRun | None"]()
 catalog_key = pytest.StashKey["Catalog"]()
 environment_key = pytest.StashKey[pytest.MonkeyPatch]()
 server_key = pytest.StashKey[Any]()
+stored_key = pytest.StashKey[tuple[Any, str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,6 +51,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--prr-account", action="append", dest="prr_accounts", metavar="NAME", help=HELP_ACCOUNT
     )
     group.addoption("--prr-json", dest="prr_json", metavar="PATH", help=HELP_JSON)
+    group.addoption(
+        "--prr-snapshot-out", dest="prr_snapshot_out", metavar="PATH", help=HELP_SNAPSHOT_OUT
+    )
+    group.addoption("--prr-snapshot", dest="prr_snapshot", metavar="PATH", help=HELP_SNAPSHOT)
+    group.addoption(
+        "--prr-allow-writes", action="store_true", dest="prr_allow_writes", help=HELP_ALLOW_WRITES
+    )
     parser.addini("prr_catalog", HELP_CATALOG, type="paths", default=[])
 
 
@@ -58,11 +74,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "write it as @prr.control('SEC-04') after `import pytest_prr as prr`",
     )
     names = config.option.prr_accounts or []
-    if config.getini("prr_catalog") or names:
+    stored = config.option.prr_snapshot
+    if config.getini("prr_catalog") or names or stored:
         _catalog(config)
-    if not names:
-        if config.option.prr_json:
-            raise pytest.UsageError("--prr-json needs an account: add --prr-account=NAME")
+    if stored and names:
+        raise pytest.UsageError(
+            "--prr-snapshot evaluates a stored snapshot without AWS; drop --prr-account"
+        )
+    if not names and not stored:
+        for option in ("prr_json", "prr_snapshot_out"):
+            if getattr(config.option, option):
+                flag = "--" + option.replace("_", "-")
+                raise pytest.UsageError(f"{flag} needs an account: add --prr-account=NAME")
         config.stash[run_key] = None
         return
     if len(names) > 1:
@@ -70,7 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--prr-account given {len(names)} times; one account per run is supported "
             "(run once per account for now)"
         )
-    _start_run(config, names[0])
+    _start_run(config, _stored_account(config, stored) if stored else _account(config, names[0]))
 
 
 def _catalog(config: pytest.Config) -> Catalog:
@@ -88,25 +111,50 @@ def _catalog(config: pytest.Config) -> Catalog:
     return config.stash[catalog_key]
 
 
-def _start_run(config: pytest.Config, name: str) -> None:
+def _account(config: pytest.Config, name: str) -> Account:
     from pytest_prr.accounts import AccountError, read_account_settings
-    from pytest_prr.run import ReadinessRun
 
     try:
-        account = read_account_settings(config.rootpath).resolve(name)
+        return read_account_settings(config.rootpath).resolve(name)
     except AccountError as error:
         raise pytest.UsageError(f"prr: {error}") from error
-    json_path = config.option.prr_json
+
+
+def _stored_account(config: pytest.Config, path: str) -> Account:
+    """The account a stored snapshot was taken of; loading it checks the file."""
+    from pytest_prr.snapshot.store import SnapshotError, load_snapshot
+
+    try:
+        snapshot, digest = load_snapshot(config.invocation_params.dir / path)
+    except SnapshotError as error:
+        raise pytest.UsageError(f"prr: {error}") from error
+    config.stash[stored_key] = (snapshot, digest)
+    return snapshot.account
+
+
+def _path_option(config: pytest.Config, option: str) -> Path | None:
+    value = getattr(config.option, option)
+    return config.invocation_params.dir / value if value else None
+
+
+def _start_run(config: pytest.Config, account: Account) -> None:
+    from pytest_prr.run import ReadinessRun
+
     run = ReadinessRun(
         account=account,
         catalog=_catalog(config),
-        json_path=config.invocation_params.dir / json_path if json_path else None,
+        json_path=_path_option(config, "prr_json"),
+        snapshot_out=_path_option(config, "prr_snapshot_out"),
+        allow_writes=config.option.prr_allow_writes,
     )
+    if stored_key in config.stash:
+        run.use_stored_snapshot(_path_option(config, "prr_snapshot"), *config.stash[stored_key])
     config.stash[run_key] = run
     config.pluginmanager.register(_ReadinessHooks(config, run), "prr-run")
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         run.endpoint_url = workerinput.get(WORKER_ENDPOINT_KEY)
+        run.receive_snapshot(workerinput.get(WORKER_SNAPSHOT_KEY))
         if account.mode == "moto":
             _use_dummy_credentials(config, account.region)
         return
@@ -143,6 +191,7 @@ class _XdistControllerHooks:
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[WORKER_ENDPOINT_KEY] = self.run.endpoint_url
+        node.workerinput[WORKER_SNAPSHOT_KEY] = self.run.snapshot_reference()
 
 
 def active_run(config: pytest.Config) -> ReadinessRun | None:
@@ -194,9 +243,31 @@ class _ReadinessHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Start the moto server and seed it, before xdist starts its workers."""
-        if self.run.account.mode != "moto" or self.is_worker:
+        """Prepare the account and take its snapshot, before xdist starts its workers."""
+        if self.is_worker:
             return
+        if self.run.account.mode == "moto":
+            self._start_moto()
+        if self.run.account.mode != "snapshot":
+            self._take_snapshot()
+
+    def _take_snapshot(self) -> None:
+        from pytest_prr.snapshot.progress import SnapshotProgress
+
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        quiet = reporter is None or self.config.get_verbosity() < 0
+        progress = None if quiet else SnapshotProgress(reporter.write_line)
+        if self.run.allow_writes and reporter is not None:
+            reporter.write_line(
+                f"prr: WARNING: write calls are allowed on {self.run.account.describe()} "
+                "(--prr-allow-writes)",
+                yellow=True,
+            )
+        summary = self.run.take_snapshot(progress=progress)
+        if not quiet:
+            reporter.write_line(summary)
+
+    def _start_moto(self) -> None:
         from pytest_prr.motoserver import MotoServer
         from pytest_prr.sessions import open_session
 
@@ -275,6 +346,7 @@ class _ReadinessHooks:
             terminalreporter.write_line(f"prr: results written to {self.run.json_path}")
 
     def pytest_unconfigure(self) -> None:
+        self.run.close()
         server = self.config.stash.get(server_key, None)
         if server is not None:
             server.stop()

@@ -106,14 +106,21 @@ class Target:
     account_id: str
     regions: tuple[str, ...]
     mode: str
+    snapshot_taken_at: str | None = None
+    snapshot_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        target: dict[str, Any] = {
             "account": self.account,
             "account_id": self.account_id,
             "regions": list(self.regions),
             "mode": self.mode,
         }
+        if self.snapshot_taken_at:
+            target["snapshot_taken_at"] = self.snapshot_taken_at
+        if self.snapshot_sha256:
+            target["snapshot_sha256"] = self.snapshot_sha256
+        return target
 
 
 def build_document(

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_prr.__about__ import __version__
 from pytest_prr.accounts import Account
 from pytest_prr.api import NotApplicable
 from pytest_prr.catalog import Catalog
 from pytest_prr.results import Result, Target, build_document, describe_exception, phase_status
+
+if TYPE_CHECKING:
+    from pytest_prr.snapshot.model import Snapshot
 
 
 @dataclass
@@ -25,9 +31,16 @@ class ReadinessRun:
     account: Account
     catalog: Catalog
     json_path: Path | None = None
+    snapshot_out: Path | None = None
+    allow_writes: bool = False
     endpoint_url: str | None = None
     results: list[Result] = field(default_factory=list)
     document: dict[str, Any] | None = None
+    snapshot_path: Path | None = None
+    snapshot_sha256: str | None = None
+    snapshot_taken_at: str | None = None
+    _snapshot: Snapshot | None = None
+    _scratch: Path | None = None
 
     @property
     def target(self) -> Target:
@@ -36,7 +49,86 @@ class ReadinessRun:
             account_id=self.account.account_id,
             regions=self.account.regions,
             mode=self.account.mode,
+            snapshot_taken_at=self.snapshot_taken_at,
+            snapshot_sha256=self.snapshot_sha256,
         )
+
+    def open_session(self) -> Any:
+        """A boto3 session on the target; read-only in live and endpoint modes."""
+        from pytest_prr.sessions import open_session
+
+        return open_session(
+            self.account, endpoint_url=self.endpoint_url, read_only=not self.allow_writes
+        )
+
+    def take_snapshot(self, progress: Callable[[str, int, int], None] | None = None) -> str:
+        """Read the account once and store the snapshot where every process can load it;
+        return a one-line summary for the terminal."""
+        from pytest_prr.snapshot.store import save_snapshot
+        from pytest_prr.snapshot.take import take_snapshot
+
+        started = time.monotonic()
+        snapshot = take_snapshot(self.open_session(), self.account, progress=progress)
+        path = self.snapshot_out
+        if path is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="prr-snapshot-"))
+            path = self._scratch / "snapshot.json"
+        self.snapshot_sha256 = save_snapshot(snapshot, path)
+        self.snapshot_path = path
+        self.snapshot_taken_at = snapshot.taken_at
+        self._snapshot = snapshot
+        errors = snapshot.errors()
+        calls = sum(snapshot.data["calls"].values())
+        functions = sum(1 for _ in _functions_or_none(snapshot))
+        summary = (
+            f"prr: snapshot of {self.account.name}: {functions} function(s) in "
+            f"{len(self.account.regions)} region(s), {calls} API calls, "
+            f"{time.monotonic() - started:.1f} s"
+        )
+        if errors:
+            operations = sorted({error["operation"] for _, error in errors})
+            summary += (
+                f"; {len(errors)} read(s) failed ({', '.join(operations)}): "
+                "the controls that need them will be ERROR"
+            )
+        if self.snapshot_out is not None:
+            summary += f"; saved to {path}"
+        return summary
+
+    def use_stored_snapshot(self, path: Path | None, snapshot: Snapshot, digest: str) -> None:
+        self.snapshot_path = path
+        self.snapshot_sha256 = digest
+        self.snapshot_taken_at = snapshot.taken_at
+        self._snapshot = snapshot
+
+    def snapshot_reference(self) -> dict[str, str] | None:
+        """What a worker needs to load the controller's snapshot: never AWS."""
+        if self.snapshot_path is None:
+            return None
+        return {
+            "path": str(self.snapshot_path),
+            "sha256": self.snapshot_sha256 or "",
+            "taken_at": self.snapshot_taken_at or "",
+        }
+
+    def receive_snapshot(self, reference: Mapping[str, str] | None) -> None:
+        if reference:
+            self.snapshot_path = Path(reference["path"])
+            self.snapshot_sha256 = reference["sha256"]
+            self.snapshot_taken_at = reference["taken_at"]
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The run's snapshot, loaded (and its SHA-256 verified) on first use."""
+        if self._snapshot is None and self.snapshot_path is not None:
+            from pytest_prr.snapshot.store import load_snapshot
+
+            self._snapshot, _ = load_snapshot(self.snapshot_path)
+        return self._snapshot
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
     def results_for(
         self, control_ids: Iterable[str], test: str, status: str, message: str
@@ -91,3 +183,13 @@ class ReadinessRun:
             self.catalog, [self.target], self.results, tool_version=__version__
         )
         return self.document
+
+
+def _functions_or_none(snapshot: Snapshot) -> Iterable[Any]:
+    """Functions of the regions whose listing succeeded (for a summary, not a verdict)."""
+    from pytest_prr.snapshot.model import is_error
+
+    for section in snapshot.data["regions"].values():
+        functions = section["lambda"]["functions"]
+        if not is_error(functions):
+            yield from functions.values()

@@ -6,6 +6,7 @@ importing boto3.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import boto3
@@ -16,9 +17,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pytest_prr.accounts import ROLE_SESSION_NAME, Account, AccountError
 
+logger = logging.getLogger("pytest_prr")
+
 #: Credentials for emulators; moto and LocalStack accept any.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+#: An emulator answers at once and does not throttle; an operation it does not implement
+#: answers 500, which must not be retried ten times with backoff.
+EMULATOR_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1})
 
 
 class TargetSession(boto3.Session):
@@ -31,6 +37,7 @@ class TargetSession(boto3.Session):
     def __init__(self, *, endpoint_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.prr_endpoint_url = endpoint_url
+        self.prr_config = CLIENT_CONFIG if endpoint_url is None else EMULATOR_CLIENT_CONFIG
 
     def client(self, *args: Any, **kwargs: Any) -> Any:
         return super().client(*args, **self._target_defaults(kwargs))
@@ -41,12 +48,33 @@ class TargetSession(boto3.Session):
     def _target_defaults(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.prr_endpoint_url is not None:
             kwargs.setdefault("endpoint_url", self.prr_endpoint_url)
-        kwargs.setdefault("config", CLIENT_CONFIG)
+        kwargs.setdefault("config", self.prr_config)
         return kwargs
 
 
-def open_session(account: Account, endpoint_url: str | None = None) -> TargetSession:
-    """A session for ``account``; ``endpoint_url`` is where the moto server listens."""
+def open_session(
+    account: Account, endpoint_url: str | None = None, *, read_only: bool = True
+) -> TargetSession:
+    """A session for ``account``; ``endpoint_url`` is where the moto server listens.
+
+    In live and endpoint modes the session refuses every non-read operation before it is
+    sent, unless ``read_only`` is False (``--prr-allow-writes``, which is logged).
+    """
+    session = _session(account, endpoint_url)
+    if account.mode in ("live", "endpoint"):
+        if read_only:
+            from pytest_prr.snapshot.guard import install_read_only_guard
+
+            install_read_only_guard(session)
+        else:
+            logger.warning(
+                "pytest-prr: write calls allowed on account %s (--prr-allow-writes)",
+                account.describe(),
+            )
+    return session
+
+
+def _session(account: Account, endpoint_url: str | None) -> TargetSession:
     if account.mode == "moto":
         if endpoint_url is None:
             raise AccountError("the moto account needs its server's endpoint URL")

@@ -1,0 +1,1 @@
+"""The account snapshot: collectors, model, storage, read-only guard."""

@@ -1,0 +1,134 @@
+"""Lambda functions of one region, with everything the function-scoped controls read.
+
+Account-wide list calls (event source mappings, code signing configs) are made once per
+region and joined to functions here; per-function calls are the ones AWS has no bulk form
+for, made on the reader's bounded pool.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict
+from typing import Any
+
+from pytest_prr.snapshot.redact import redact_environment
+
+from pytest_prr.snapshot.collect.reader import Reader
+from pytest_prr.snapshot.model import is_error
+
+NOT_FOUND = ("ResourceNotFoundException",)
+#: Configuration fields kept per function (the rest of ListFunctions' answer is noise for
+#: the controls and would only grow the snapshot).
+CONFIGURATION_FIELDS = (
+    "FunctionName",
+    "FunctionArn",
+    "Runtime",
+    "Role",
+    "Handler",
+    "Timeout",
+    "MemorySize",
+    "LastModified",
+    "Version",
+    "VpcConfig",
+    "DeadLetterConfig",
+    "KMSKeyArn",
+    "TracingConfig",
+    "Layers",
+    "PackageType",
+    "Architectures",
+    "LoggingConfig",
+    "SigningProfileVersionArn",
+    "SigningJobArn",
+)
+
+
+def collect_lambda(reader: Reader, region: str) -> dict[str, Any]:
+    configurations = reader.pages("lambda", region, "list_functions", "Functions")
+    mappings = reader.pages("lambda", region, "list_event_source_mappings", "EventSourceMappings")
+    signing_configs = reader.pages(
+        "lambda", region, "list_code_signing_configs", "CodeSigningConfigs"
+    )
+    if is_error(configurations):
+        return {
+            "functions": configurations,
+            "event_source_mappings": mappings,
+            "code_signing_configs": signing_configs,
+        }
+    done = itertools.count(1)
+
+    def read(configuration: dict[str, Any]) -> dict[str, Any]:
+        function = _function(reader, region, configuration)
+        reader.report(region, next(done), len(configurations))
+        return function
+
+    reader.report(region, 0, len(configurations))
+    functions = reader.map(read, configurations)
+    by_function: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if not is_error(mappings):
+        for mapping in mappings:
+            by_function[_unqualified(mapping.get("FunctionArn", ""))].append(mapping)
+    for function in functions:
+        function["event_source_mappings"] = (
+            mappings if is_error(mappings) else by_function.get(function["FunctionArn"], [])
+        )
+    return {
+        "functions": {function["FunctionArn"]: function for function in functions},
+        "event_source_mappings": mappings,
+        "code_signing_configs": signing_configs
+        if is_error(signing_configs)
+        else {config["CodeSigningConfigArn"]: config for config in signing_configs},
+    }
+
+
+def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dict[str, Any]:
+    name = configuration["FunctionName"]
+    function = {
+        field: configuration[field] for field in CONFIGURATION_FIELDS if field in configuration
+    }
+    variables = configuration.get("Environment", {}).get("Variables", {})
+    function["Environment"] = redact_environment(variables)
+    details = reader.call("lambda", region, "get_function", FunctionName=name)
+    if is_error(details):
+        function["Tags"] = function["ReservedConcurrentExecutions"] = details
+    else:
+        function["Tags"] = details.get("Tags", {})
+        function["ReservedConcurrentExecutions"] = details.get("Concurrency", {}).get(
+            "ReservedConcurrentExecutions"
+        )
+    policy = reader.call("lambda", region, "get_policy", absent=NOT_FOUND, FunctionName=name)
+    function["Policy"] = (
+        policy if policy is None or is_error(policy) else json.loads(policy["Policy"])
+    )
+    url = reader.call(
+        "lambda", region, "get_function_url_config", absent=NOT_FOUND, FunctionName=name
+    )
+    function["FunctionUrl"] = (
+        url
+        if url is None or is_error(url)
+        else {
+            "FunctionUrl": url.get("FunctionUrl"),
+            "AuthType": url.get("AuthType"),
+        }
+    )
+    signing = reader.call("lambda", region, "get_function_code_signing_config", FunctionName=name)
+    function["CodeSigningConfigArn"] = (
+        signing if is_error(signing) else signing.get("CodeSigningConfigArn") or None
+    )
+    function["Aliases"] = reader.pages(
+        "lambda", region, "list_aliases", "Aliases", FunctionName=name
+    )
+    function["EventInvokeConfigs"] = reader.pages(
+        "lambda",
+        region,
+        "list_function_event_invoke_configs",
+        "FunctionEventInvokeConfigs",
+        FunctionName=name,
+    )
+    return function
+
+
+def _unqualified(arn: str) -> str:
+    """The function ARN without a version or alias qualifier."""
+    parts = arn.split(":")
+    return ":".join(parts[:7])

@@ -1,0 +1,123 @@
+"""Calls to AWS for the collectors: cached clients, pagination, concurrency, fail-closed.
+
+Every collector reads through one :class:`Reader`, so that clients are made once per
+service and region, every call is counted, and every failure becomes an error marker at
+the place of the data it would have provided instead of an exception or an empty result.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from pytest_prr.snapshot.model import error_marker
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Calls within a region run on a bounded pool: AWS throttles per account and region.
+DEFAULT_WORKERS = 8
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with timestamps as ISO 8601 strings and binary payloads dropped, so the
+    snapshot in memory is exactly what a saved and reloaded one holds."""
+    if isinstance(value, dict):
+        return {
+            key: json_safe(item)
+            for key, item in value.items()
+            if not isinstance(item, bytes | bytearray) and key != "ResponseMetadata"
+        }
+    if isinstance(value, list):
+        return [json_safe(item) for item in value]
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return value
+
+
+class Reader:
+    """Read-only access to one account for collectors; thread-safe."""
+
+    def __init__(
+        self,
+        session: Any,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> None:
+        self._session = session
+        self._progress = progress
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._workers = workers
+        self.calls: Counter[str] = Counter()
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._session.client(service, region_name=region)
+            return self._clients[key]
+
+    def call(
+        self, service: str, region: str, method: str, *, absent: Iterable[str] = (), **params: Any
+    ) -> Any:
+        """One API call: its response, None when its error code is in ``absent`` (the AWS
+        way of saying "there is none", e.g. a function without a resource policy), or an
+        error marker naming the operation."""
+        client = self.client(service, region)
+        operation = f"{service}:{client.meta.method_to_api_mapping[method]}"
+        self._count(operation)
+        try:
+            return json_safe(getattr(client, method)(**params))
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "ClientError")
+            if code in set(absent):
+                return None
+            return error_marker(operation, code, str(error))
+        except Exception as error:  # fail closed: whatever broke the call marks its data
+            return error_marker(operation, type(error).__name__, str(error))
+
+    def pages(self, service: str, region: str, method: str, result_key: str, **params: Any) -> Any:
+        """All items of a paginated list operation, or an error marker if any page failed:
+        half a list would let a missing resource pass."""
+        client = self.client(service, region)
+        operation = f"{service}:{client.meta.method_to_api_mapping[method]}"
+        items: list[Any] = []
+        try:
+            for page in client.get_paginator(method).paginate(**params):
+                self._count(operation)
+                items.extend(json_safe(page.get(result_key, [])))
+        except ClientError as error:
+            self._count(operation)
+            code = error.response.get("Error", {}).get("Code", "ClientError")
+            return error_marker(operation, code, str(error))
+        except Exception as error:
+            # Besides BotoCoreError: moto's in-process mock raises NotImplementedError (and
+            # the odd KeyError) where its server would answer 500. Fail closed either way.
+            self._count(operation)
+            return error_marker(operation, type(error).__name__, str(error))
+        return items
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``function`` over ``items`` on a bounded pool, results in input order."""
+        items = list(items)
+        if len(items) <= 1:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(min(self._workers, len(items))) as pool:
+            return list(pool.map(function, items))
+
+    def report(self, region: str, done: int, total: int) -> None:
+        """Tell the progress display how many of a region's functions have been read."""
+        if self._progress is not None:
+            self._progress(region, done, total)
+
+    def _count(self, operation: str) -> None:
+        with self._lock:
+            self.calls[operation] += 1

@@ -1,0 +1,93 @@
+"""Take a snapshot of an account: every region in parallel, then the account-wide parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from pytest_prr.__about__ import __version__
+from pytest_prr.accounts import Account
+from pytest_prr.snapshot.collect.apigw import collect_apigw
+from pytest_prr.snapshot.collect.cloudwatch import collect_cloudwatch
+from pytest_prr.snapshot.collect.deploy import collect_deploy
+from pytest_prr.snapshot.collect.ec2 import collect_ec2
+from pytest_prr.snapshot.collect.events import collect_events
+from pytest_prr.snapshot.collect.guardrails import collect_guardrails, collect_organizations
+from pytest_prr.snapshot.collect.iam import collect_iam
+from pytest_prr.snapshot.collect.kms import collect_kms
+from pytest_prr.snapshot.collect.lambda_ import collect_lambda
+from pytest_prr.snapshot.collect.logs import collect_logs
+from pytest_prr.snapshot.collect.reader import DEFAULT_WORKERS, Reader
+from pytest_prr.snapshot.collect.s3 import collect_s3
+from pytest_prr.snapshot.collect.secrets import collect_secrets
+from pytest_prr.snapshot.collect.sns import collect_sns
+from pytest_prr.snapshot.collect.sqs import collect_sqs
+from pytest_prr.snapshot.model import SCHEMA, Snapshot, is_error
+
+#: ``progress(region, functions_read, functions_total)``, called from collector threads.
+Progress = Callable[[str, int, int], None]
+RegionalCollector = Callable[[Reader, str, Mapping[str, Any]], dict[str, Any]]
+
+#: What a region's section holds after Lambda, in order: each collector reads the sections
+#: before it (KMS needs the log groups' keys), and makes its own calls in parallel.
+REGIONAL_COLLECTORS: tuple[tuple[str, RegionalCollector], ...] = (
+    ("logs", collect_logs),
+    ("cloudwatch", collect_cloudwatch),
+    ("sqs", collect_sqs),
+    ("sns", collect_sns),
+    ("events", collect_events),
+    ("s3", collect_s3),
+    ("secrets", collect_secrets),
+    ("kms", collect_kms),
+    ("ec2", collect_ec2),
+    ("deploy", collect_deploy),
+    ("apigw", collect_apigw),
+    ("guardrails", collect_guardrails),
+)
+
+
+def take_snapshot(
+    session: Any,
+    account: Account,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    progress: Progress | None = None,
+) -> Snapshot:
+    """Read ``account`` once, through ``session`` (which should be read-only guarded)."""
+    reader = Reader(session, workers=workers, progress=progress)
+    taken_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def region_section(region: str) -> dict[str, Any]:
+        section: dict[str, Any] = {"lambda": collect_lambda(reader, region)}
+        for name, collector in REGIONAL_COLLECTORS:
+            section[name] = collector(reader, region, section)
+        return section
+
+    with ThreadPoolExecutor(len(account.regions)) as pool:
+        regions = dict(zip(account.regions, pool.map(region_section, account.regions), strict=True))
+    role_arns = {
+        function["Role"]
+        for section in regions.values()
+        if not is_error(section["lambda"]["functions"])
+        for function in section["lambda"]["functions"].values()
+    }
+    data = {
+        "schema": SCHEMA,
+        "taken_at": taken_at,
+        "tool": {"name": "pytest-prr", "version": __version__},
+        "account": {
+            "name": account.name,
+            "account_id": account.account_id,
+            "mode": account.mode,
+            "regions": list(account.regions),
+        },
+        "global": {
+            "iam": collect_iam(reader, sorted(role_arns)),
+            "organizations": collect_organizations(reader, account.account_id),
+        },
+        "regions": regions,
+        "calls": dict(sorted(reader.calls.items())),
+    }
+    return Snapshot(data)

@@ -1,0 +1,35 @@
+"""Fault injection for collectors: make chosen AWS operations fail before they are sent.
+
+A ``before-call`` handler that returns a response short-circuits botocore, so the client
+raises exactly the ClientError AWS would, and nothing reaches the endpoint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+FAULTS = {
+    "AccessDenied": (403, "AccessDeniedException", "User is not authorized to perform this"),
+    "Throttling": (429, "TooManyRequestsException", "Rate exceeded"),
+    "ServerError": (500, "ServiceException", "Internal failure"),
+}
+
+
+def inject_fault(session: Any, service: str, operation: str, fault: str = "AccessDenied") -> None:
+    """Make ``service:operation`` fail with ``fault`` for clients of ``session``.
+
+    ``service`` is the botocore event name of the service (``lambda``, ``iam``, ``sqs``,
+    ``cloudwatch``, ...); ``operation`` the API name (``GetPolicy``).
+    """
+    status, code, message = FAULTS[fault]
+
+    def fail(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        parsed = {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+        return AWSResponse("https://fault.invalid", status, {}, None), parsed
+
+    session.events.register(f"before-call.{service}.{operation}", fail)

@@ -1,0 +1,246 @@
+"""The snapshot engine: Lambda and IAM collectors, fail-closed markers, storage, progress."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from faults import inject_fault
+from pytest_prr.accounts import Account
+from pytest_prr.snapshot.collect.reader import Reader
+from pytest_prr.snapshot.model import DataUnavailable, Snapshot, is_error, require
+from pytest_prr.snapshot.progress import SnapshotProgress
+from pytest_prr.snapshot.store import SnapshotError, load_snapshot, save_snapshot
+from pytest_prr.snapshot.take import take_snapshot
+
+REGION = "us-east-1"
+ACCOUNT = Account(name="moto", account_id="123456789012", regions=(REGION,), mode="moto")
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+FAKE_KEY = "AKIA" + "Q3EXAMPLEKEY7890"
+#: Operations moto 5.2 does not implement: an honest moto-mode snapshot marks them failed.
+MOTO_GAPS = {"lambda:ListCodeSigningConfigs", "config:DescribeConformancePacks"}
+
+
+def code() -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return archive.getvalue()
+
+
+@pytest.fixture
+def session() -> Iterator[boto3.Session]:
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        yield boto3.Session(region_name=REGION)
+
+
+@pytest.fixture
+def seeded(session: boto3.Session) -> dict[str, Any]:
+    """Two functions sharing a role, one with a public URL, a policy and a plaintext key."""
+    iam = session.client("iam")
+    role = iam.create_role(RoleName="shared", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]
+    iam.put_role_policy(
+        RoleName="shared",
+        PolicyName="inline",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            }
+        ),
+    )
+    iam.attach_role_policy(
+        RoleName="shared", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    lam = session.client("lambda")
+    arns = {}
+    for name, env in (
+        ("orders", {"POWERTOOLS_SERVICE_NAME": "orders", "AWS_KEY": FAKE_KEY}),
+        ("billing", {"DB_PASSWORD": "hunter2-plaintext"}),
+    ):
+        arns[name] = lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role["Arn"],
+            Handler="app.handler",
+            Code={"ZipFile": code()},
+            Environment={"Variables": env},
+            TracingConfig={"Mode": "Active"},
+            Tags={"Owner": "team"},
+        )["FunctionArn"]
+    lam.create_function_url_config(FunctionName="orders", AuthType="NONE")
+    lam.add_permission(
+        FunctionName="orders",
+        StatementId="public",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    lam.put_function_concurrency(FunctionName="billing", ReservedConcurrentExecutions=5)
+    version = lam.publish_version(FunctionName="billing")["Version"]
+    lam.create_alias(FunctionName="billing", Name="live", FunctionVersion=version)
+    return {"role": role["Arn"], **arns}
+
+
+def test_snapshot_holds_functions_roles_and_policies(session, seeded) -> None:
+    snapshot = take_snapshot(session, ACCOUNT)
+    functions = dict(require(snapshot.region(REGION)["lambda"]["functions"]))
+    assert set(functions) == {seeded["orders"], seeded["billing"]}
+    orders, billing = functions[seeded["orders"]], functions[seeded["billing"]]
+    assert orders["FunctionUrl"]["AuthType"] == "NONE"
+    assert orders["Policy"]["Statement"][0]["Principal"] == "*"
+    assert orders["Tags"] == {"Owner": "team"}
+    assert orders["TracingConfig"] == {"Mode": "Active"}
+    assert billing["Policy"] is None and billing["FunctionUrl"] is None
+    assert billing["ReservedConcurrentExecutions"] == 5
+    assert [alias["Name"] for alias in billing["Aliases"]] == ["live"]
+    role = snapshot.role(seeded["role"])
+    assert role["AssumeRolePolicyDocument"] == TRUST
+    assert role["InlinePolicies"]["inline"]["Statement"][0]["Action"] == "s3:*"
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert [p["PolicyArn"] for p in role["AttachedManagedPolicies"]] == [admin]
+    policy = snapshot.account_wide["iam"]["policies"][admin]
+    assert policy["Document"]["Statement"][0]["Action"] == "*"
+    assert {error["operation"] for _, error in snapshot.errors()} == MOTO_GAPS
+    assert snapshot.data["calls"]["lambda:ListFunctions"] == 1
+
+
+def test_environment_secrets_never_reach_the_snapshot(session, seeded, tmp_path) -> None:
+    snapshot = take_snapshot(session, ACCOUNT)
+    path = tmp_path / "snapshot.json"
+    save_snapshot(snapshot, path)
+    text = path.read_text()
+    assert FAKE_KEY not in text and "hunter2-plaintext" not in text
+    orders = snapshot.region(REGION)["lambda"]["functions"][seeded["orders"]]
+    assert orders["Environment"]["POWERTOOLS_SERVICE_NAME"] == {"value": "orders"}
+    assert orders["Environment"]["AWS_KEY"]["redacted"] is True
+
+
+@pytest.mark.parametrize("fault", ["AccessDenied", "Throttling", "ServerError"])
+def test_a_failed_call_marks_exactly_its_data(session, seeded, fault: str) -> None:
+    clean = take_snapshot(session, ACCOUNT)
+    inject_fault(session, "lambda", "GetPolicy", fault)
+    snapshot = take_snapshot(session, ACCOUNT)
+    functions = snapshot.region(REGION)["lambda"]["functions"]
+    for arn in (seeded["orders"], seeded["billing"]):
+        assert is_error(functions[arn]["Policy"])
+        with pytest.raises(DataUnavailable) as error:
+            require(functions[arn]["Policy"])
+        assert error.value.operation == "lambda:GetPolicy"
+        assert functions[arn]["Tags"] == {"Owner": "team"}
+    failed = sorted(error["operation"] for _, error in snapshot.errors())
+    baseline = [error["operation"] for _, error in clean.errors()]
+    assert failed == sorted(["lambda:GetPolicy"] * 2 + baseline)
+    for arn, function in clean.region(REGION)["lambda"]["functions"].items():
+        assert {**function, "Policy": None} == {**functions[arn], "Policy": None}
+
+
+def test_a_failed_listing_fails_every_function_closed(session, seeded) -> None:
+    inject_fault(session, "lambda", "ListFunctions")
+    snapshot = take_snapshot(session, ACCOUNT)
+    with pytest.raises(DataUnavailable, match="lambda:ListFunctions failed"):
+        list(snapshot.functions())
+
+
+def test_a_failed_bulk_iam_read_marks_the_roles(session, seeded) -> None:
+    inject_fault(session, "iam", "GetAccountAuthorizationDetails")
+    snapshot = take_snapshot(session, ACCOUNT)
+    with pytest.raises(DataUnavailable, match="iam:GetAccountAuthorizationDetails"):
+        snapshot.role(seeded["role"])
+
+
+def test_reader_counts_calls_per_operation(session, seeded) -> None:
+    reader = Reader(session)
+    reader.pages("lambda", REGION, "list_functions", "Functions")
+    reader.call(
+        "lambda",
+        REGION,
+        "get_policy",
+        absent=("ResourceNotFoundException",),
+        FunctionName="billing",
+    )
+    assert reader.calls == {"lambda:ListFunctions": 1, "lambda:GetPolicy": 1}
+
+
+def test_save_and_load_round_trip(session, seeded, tmp_path: Path) -> None:
+    snapshot = take_snapshot(session, ACCOUNT)
+    path = tmp_path / "deep" / "snapshot.json"
+    digest = save_snapshot(snapshot, path)
+    loaded, loaded_digest = load_snapshot(path)
+    assert loaded.data == json.loads(json.dumps(snapshot.data))
+    assert loaded_digest == digest
+    assert (tmp_path / "deep" / "snapshot.json.sha256").read_text().startswith(digest)
+    assert loaded.account.mode == "snapshot"
+
+
+def test_altered_snapshot_is_refused(session, seeded, tmp_path: Path) -> None:
+    path = tmp_path / "snapshot.json"
+    save_snapshot(take_snapshot(session, ACCOUNT), path)
+    path.write_text(path.read_text().replace("orders", "ordrrs"))
+    with pytest.raises(SnapshotError, match="altered after it was saved"):
+        load_snapshot(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"schema": "prr-snapshot/9"}', "snapshot format 'prr-snapshot/9'; this pytest-prr"),
+        ("[1, 2]", "no 'schema' field"),
+        ('{"schema": "prr-snapshot/1", "taken_at": "x"}', "missing account, global, regions"),
+    ],
+)
+def test_corrupt_or_foreign_files_are_refused(tmp_path: Path, content: str, message: str):
+    path = tmp_path / "snapshot.json"
+    path.write_text(content)
+    with pytest.raises(SnapshotError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_snapshot(path)
+
+
+def test_progress_is_quiet_for_fast_reads_then_throttled() -> None:
+    now = [0.0]
+    lines: list[str] = []
+    progress = SnapshotProgress(lines.append, delay=2.0, interval=0.5, clock=lambda: now[0])
+    progress("us-east-1", 5, 10)
+    assert lines == []
+    now[0] = 2.1
+    progress("eu-west-1", 1, 3)
+    now[0] = 2.2
+    progress("us-east-1", 6, 10)
+    now[0] = 2.7
+    progress("us-east-1", 7, 10)
+    assert lines == [
+        "prr: reading functions: eu-west-1 1/3, us-east-1 5/10",
+        "prr: reading functions: eu-west-1 1/3, us-east-1 7/10",
+    ]
+
+
+def test_snapshot_view_of_stored_data() -> None:
+    data = {
+        "schema": "prr-snapshot/1",
+        "taken_at": "2026-11-28T00:00:00Z",
+        "account": {"name": "p", "account_id": "111122223333", "regions": ["eu-west-1"]},
+        "global": {"iam": {"roles": {}, "policies": {}}},
+        "regions": {"eu-west-1": {"lambda": {"functions": {"a": {"FunctionArn": "a"}}}}},
+    }
+    snapshot = Snapshot(data)
+    assert list(snapshot.functions()) == [("eu-west-1", {"FunctionArn": "a"})]
+    assert snapshot.role("arn:aws:iam::111122223333:role/x") is None
+    assert snapshot.account.regions == ("eu-west-1",)
