@@ -156,3 +156,81 @@ def test_user_writes_are_refused_in_endpoint_mode(project: Project, moto_endpoin
         assert f"lambda:{operation}" in control["resources"][0]["message"]
     kept = lam.get_function(FunctionName="keep-me")
     assert kept.get("Concurrency", {}).get("ReservedConcurrentExecutions") is None
+
+
+def seed_wired_function(endpoint: str) -> dict[str, str]:
+    """A function with one resource of every wired kind, on a moto server, through boto3."""
+    import boto3
+
+    from test_snapshot import FAKE_KEY, TRUST, code
+
+    session = boto3.Session(
+        region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+    def client(service: str):
+        return session.client(service, endpoint_url=endpoint)
+
+    role = client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST))
+    secret = client("secretsmanager").create_secret(Name="db", SecretString="s3cr3t-value")
+    function = client("lambda").create_function(
+        FunctionName="wired",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="app.handler",
+        Code={"ZipFile": code()},
+        Environment={"Variables": {"DB_SECRET": secret["ARN"], "LEAKED": FAKE_KEY}},
+    )["FunctionArn"]
+    queue = client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
+    queue_arn = client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    client("lambda").create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="wired")
+    topic = client("sns").create_topic(Name="events")["TopicArn"]
+    client("sns").subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function)
+    client("events").put_rule(Name="nightly", ScheduleExpression="rate(1 day)")
+    client("events").put_targets(Rule="nightly", Targets=[{"Id": "1", "Arn": function}])
+    client("logs").create_log_group(logGroupName="/aws/lambda/wired")
+    client("logs").put_retention_policy(logGroupName="/aws/lambda/wired", retentionInDays=400)
+    client("cloudwatch").put_metric_alarm(
+        AlarmName="wired-errors",
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": "wired"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=[topic],
+    )
+    return {"function": function, "queue": queue_arn, "topic": topic, "secret": secret["ARN"]}
+
+
+def test_endpoint_snapshot_holds_every_wired_resource(project: Project, moto_endpoint: str) -> None:
+    from test_snapshot import FAKE_KEY
+
+    wired = seed_wired_function(moto_endpoint)
+    project.pyproject(
+        f"""
+        [tool.prr.accounts.local]
+        account_id = "123456789012"
+        regions = ["us-east-1"]
+        endpoint_url = "{moto_endpoint}"
+        """
+    )
+    project.tests("def test_plain(): pass")
+    project.run("--prr-account=local", "--prr-snapshot-out=s.json").assert_outcomes(passed=1)
+    text = (project.path / "s.json").read_text()
+    assert FAKE_KEY not in text and "s3cr3t-value" not in text
+    region = json.loads(text)["regions"]["us-east-1"]
+    function = region["lambda"]["functions"][wired["function"]]
+    assert function["Environment"]["DB_SECRET"] == {"value": wired["secret"]}
+    assert function["Environment"]["LEAKED"]["finding"] == "aws-access-key-id"
+    assert [m["EventSourceArn"] for m in function["event_source_mappings"]] == [wired["queue"]]
+    assert wired["queue"] in region["sqs"]["queues"]
+    assert [s["TopicArn"] for s in region["sns"]["subscriptions"]] == [wired["topic"]]
+    assert [t["FunctionArn"] for t in region["events"]["targets"]] == [wired["function"]]
+    assert region["logs"]["log_groups"]["/aws/lambda/wired"]["retentionInDays"] == 400
+    assert [a["AlarmName"] for a in region["cloudwatch"]["alarms"]] == ["wired-errors"]
+    assert region["secrets"]["secrets"][wired["secret"]]["exists"] is True

@@ -111,6 +111,7 @@ def test_snapshot_holds_functions_roles_and_policies(session, seeded) -> None:
     assert billing["Policy"] is None and billing["FunctionUrl"] is None
     assert billing["ReservedConcurrentExecutions"] == 5
     assert [alias["Name"] for alias in billing["Aliases"]] == ["live"]
+    assert billing["Versions"] == ["1"] and orders["Versions"] == []
     role = snapshot.role(seeded["role"])
     assert role["AssumeRolePolicyDocument"] == TRUST
     assert role["InlinePolicies"]["inline"]["Statement"][0]["Action"] == "s3:*"
@@ -120,6 +121,24 @@ def test_snapshot_holds_functions_roles_and_policies(session, seeded) -> None:
     assert policy["Document"]["Statement"][0]["Action"] == "*"
     assert {error["operation"] for _, error in snapshot.errors()} == MOTO_GAPS
     assert snapshot.data["calls"]["lambda:ListFunctions"] == 1
+
+
+def test_layers_of_the_account_come_with_their_policies(session, seeded) -> None:
+    lam = session.client("lambda")
+    layer = lam.publish_layer_version(LayerName="shared", Content={"ZipFile": code()})
+    lam.add_layer_version_permission(
+        LayerName="shared",
+        VersionNumber=layer["Version"],
+        StatementId="org",
+        Action="lambda:GetLayerVersion",
+        Principal="*",
+        OrganizationId="o-example",
+    )
+    lam.update_function_configuration(FunctionName="orders", Layers=[layer["LayerVersionArn"]])
+    section = take_snapshot(session, ACCOUNT).region(REGION)["lambda"]
+    policy = section["layer_policies"][layer["LayerVersionArn"]]
+    assert policy["Statement"][0]["Principal"] == "*"
+    assert section["functions"][seeded["orders"]]["Layers"][0]["Arn"] == layer["LayerVersionArn"]
 
 
 def test_environment_secrets_never_reach_the_snapshot(session, seeded, tmp_path) -> None:
@@ -244,3 +263,56 @@ def test_snapshot_view_of_stored_data() -> None:
     assert list(snapshot.functions()) == [("eu-west-1", {"FunctionArn": "a"})]
     assert snapshot.role("arn:aws:iam::111122223333:role/x") is None
     assert snapshot.account.regions == ("eu-west-1",)
+
+
+def differences(clean: Any, faulted: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Paths where ``faulted`` departs from ``clean``, with the faulted value there."""
+    if is_error(faulted):
+        if faulted != clean:
+            yield path, faulted
+    elif isinstance(clean, dict) and isinstance(faulted, dict):
+        for key in clean.keys() | faulted.keys():
+            yield from differences(clean.get(key), faulted.get(key), f"{path}.{key}")
+    elif isinstance(clean, list) and isinstance(faulted, list) and len(clean) == len(faulted):
+        for index, (a, b) in enumerate(zip(clean, faulted, strict=True)):
+            yield from differences(a, b, f"{path}[{index}]")
+    elif isinstance(clean, list) and isinstance(faulted, list):
+        added = [item for item in faulted if item not in clean]
+        yield from ((f"{path}[+]", item) for item in added)
+        if not added:
+            yield path, faulted
+    elif clean != faulted:
+        yield path, faulted
+
+
+def test_random_faults_only_ever_mark_the_data_of_the_failed_operations(seeded) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from faults import FAULTS
+
+    base = boto3.Session(region_name=REGION)
+    clean = take_snapshot(base, ACCOUNT).data
+    operations = sorted(clean["calls"])
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        st.sets(st.sampled_from(operations), min_size=1, max_size=4),
+        st.sampled_from(sorted(FAULTS)),
+    )
+    def check(injected: set[str], fault: str) -> None:
+        session = boto3.Session(region_name=REGION)
+        for operation in injected:
+            service, api = operation.split(":")
+            event = session.client(service).meta.service_model.service_id.hyphenize()
+            inject_fault(session, event, api, fault)
+        faulted = take_snapshot(session, ACCOUNT).data
+        for path, value in differences(
+            {k: v for k, v in clean.items() if k not in ("calls", "taken_at")},
+            {k: v for k, v in faulted.items() if k not in ("calls", "taken_at")},
+        ):
+            assert is_error(value), f"{path} changed without an error marker: {value!r}"
+            failed = value["$error"]["operation"]
+            assert failed in injected, f"{path} marked for {failed}, not injected"
+
+    check()

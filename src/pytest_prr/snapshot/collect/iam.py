@@ -1,6 +1,7 @@
 """Execution roles with their trust policy, boundary and every policy document resolved.
 
-IAM is global, so it is read once per account, in bulk: ``GetAccountAuthorizationDetails``
+IAM is global, so it is read once per account, in bulk (the roles kept are those of the
+functions and every other role Lambda may assume): ``GetAccountAuthorizationDetails``
 returns every role with its inline policies and every customer-managed policy with its
 versions in a few pages. AWS-managed policies are fetched one by one, and only those
 attached to an execution role, because the bulk form of them is the whole AWS catalogue.
@@ -8,6 +9,7 @@ attached to an execution role, because the bulk form of them is the whole AWS ca
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
@@ -20,8 +22,6 @@ IAM_REGION = "us-east-1"
 
 def collect_iam(reader: Reader, role_arns: Iterable[str]) -> dict[str, Any]:
     wanted = set(role_arns)
-    if not wanted:
-        return {"roles": {}, "policies": {}}
     roles = reader.pages(
         "iam",
         IAM_REGION,
@@ -38,7 +38,11 @@ def collect_iam(reader: Reader, role_arns: Iterable[str]) -> dict[str, Any]:
     )
     if is_error(roles):
         return {"roles": roles, "policies": managed}
-    role_map = {role["Arn"]: _role(role) for role in roles if role["Arn"] in wanted}
+    role_map = {
+        role["Arn"]: _role(role)
+        for role in roles
+        if role["Arn"] in wanted or _trusts_lambda(role.get("AssumeRolePolicyDocument"))
+    }
     policies: dict[str, Any] = {}
     if not is_error(managed):
         policies.update({policy["Arn"]: _managed_policy(policy) for policy in managed})
@@ -56,6 +60,12 @@ def collect_iam(reader: Reader, role_arns: Iterable[str]) -> dict[str, Any]:
         for arn in attached - set(policies):
             policies[arn] = managed
     return {"roles": role_map, "policies": policies}
+
+
+def _trusts_lambda(document: Any) -> bool:
+    """Whether Lambda may assume the role: every execution role, including those of
+    functions whose listing failed, so that a failed listing cannot shrink this map."""
+    return "lambda.amazonaws.com" in json.dumps(_document(document))
 
 
 def _role(detail: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +117,5 @@ def _aws_policy(reader: Reader, arn: str) -> Any:
 def _document(document: Any) -> Any:
     """IAM returns policy documents URL-encoded where the SDK does not decode them."""
     if isinstance(document, str):
-        import json
-
         return json.loads(unquote(document))
     return document

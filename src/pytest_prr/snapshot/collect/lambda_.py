@@ -12,10 +12,9 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from pytest_prr.snapshot.redact import redact_environment
-
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.model import is_error
+from pytest_prr.snapshot.redact import redact_environment
 
 NOT_FOUND = ("ResourceNotFoundException",)
 #: Configuration fields kept per function (the rest of ListFunctions' answer is noise for
@@ -52,6 +51,7 @@ def collect_lambda(reader: Reader, region: str) -> dict[str, Any]:
     if is_error(configurations):
         return {
             "functions": configurations,
+            "layer_policies": configurations,
             "event_source_mappings": mappings,
             "code_signing_configs": signing_configs,
         }
@@ -74,6 +74,7 @@ def collect_lambda(reader: Reader, region: str) -> dict[str, Any]:
         )
     return {
         "functions": {function["FunctionArn"]: function for function in functions},
+        "layer_policies": _layer_policies(reader, region, functions),
         "event_source_mappings": mappings,
         "code_signing_configs": signing_configs
         if is_error(signing_configs)
@@ -118,6 +119,14 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
     function["Aliases"] = reader.pages(
         "lambda", region, "list_aliases", "Aliases", FunctionName=name
     )
+    versions = reader.pages(
+        "lambda", region, "list_versions_by_function", "Versions", FunctionName=name
+    )
+    function["Versions"] = (
+        versions
+        if is_error(versions)
+        else [version["Version"] for version in versions if version["Version"] != "$LATEST"]
+    )
     function["EventInvokeConfigs"] = reader.pages(
         "lambda",
         region,
@@ -126,6 +135,34 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
         FunctionName=name,
     )
     return function
+
+
+def _layer_policies(reader: Reader, region: str, functions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Resource policies of the layer versions functions use that live in this account and
+    region (another account's layer policy is not ours to read); None means no policy."""
+    arns = sorted(
+        {
+            layer["Arn"]
+            for function in functions
+            for layer in function.get("Layers", [])
+            if layer["Arn"].split(":")[3] == region
+            and layer["Arn"].split(":")[4] == function["FunctionArn"].split(":")[4]
+        }
+    )
+
+    def policy(arn: str) -> Any:
+        layer, version = arn.rsplit(":", 1)
+        found = reader.call(
+            "lambda",
+            region,
+            "get_layer_version_policy",
+            absent=NOT_FOUND,
+            LayerName=layer,
+            VersionNumber=int(version),
+        )
+        return found if found is None or is_error(found) else json.loads(found["Policy"])
+
+    return dict(zip(arns, reader.map(policy, arns), strict=True))
 
 
 def _unqualified(arn: str) -> str:
