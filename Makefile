@@ -11,10 +11,14 @@ PYTEST_WORKERS ?= auto
 
 .PHONY: demo test lint venv clean
 
+# Exit status 1 means "some controls failed": findings about the demo account, which is
+# what the demo shows. Any other failure (usage, collection, internal) fails the target.
 demo: $(INSTALLED)
 	@mkdir -p $(REPORTS)
 	$(BIN)/pytest --prr-account=moto examples/orders-service \
-		--prr-json=$(REPORTS)/prr-results.json --junitxml=$(REPORTS)/junit.xml
+		--prr-json=$(REPORTS)/prr-results.json --junitxml=$(REPORTS)/junit.xml; \
+		status=$$?; [ $$status -le 1 ] || exit $$status
+	@echo "demo: reports in $(REPORTS)/ (failing controls above are findings, not errors)"
 
 test: lint $(INSTALLED)
 	$(BIN)/pytest -n $(PYTEST_WORKERS)

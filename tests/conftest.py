@@ -31,11 +31,16 @@ class Project:
     def conftest(self, source: str) -> Path:
         return self.pytester.makeconftest(textwrap.dedent(source))
 
-    def run(self, *args: str) -> pytest.RunResult:
-        return self.pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
+    def run(self, *args: str, builtin: bool = False) -> pytest.RunResult:
+        """A pytest run in-process; without the built-in controls unless ``builtin``, so
+        that tests of the plugin's mechanics see only their own tests."""
+        extra = () if builtin else ("--prr-no-builtin",)
+        return self.pytester.runpytest_inprocess("-p", "no:cacheprovider", *extra, *args)
 
-    def run_json(self, *args: str, name: str = "prr.json") -> tuple[pytest.RunResult, dict]:
-        result = self.run(f"--prr-json={name}", *args)
+    def run_json(
+        self, *args: str, name: str = "prr.json", builtin: bool = False
+    ) -> tuple[pytest.RunResult, dict]:
+        result = self.run(f"--prr-json={name}", *args, builtin=builtin)
         path = self.path / name
         assert path.is_file(), result.stdout.str()
         return result, json.loads(path.read_text())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +60,12 @@ class Account:
 
 @dataclass(frozen=True)
 class AccountSettings:
-    """The accounts configured for a project, and the file they came from."""
+    """The accounts and tunables configured for a project, and the file they came from."""
 
     accounts: Mapping[str, Account]
     source: Path | None
+    tunables: Mapping[str, Any] = field(default_factory=dict)
+    tunables_origin: str = "[tool.prr.tunables]"
 
     def resolve(self, name: str) -> Account:
         if name in self.accounts:
@@ -86,19 +88,29 @@ def read_account_settings(rootpath: Path) -> AccountSettings:
     prr_toml = rootpath / "prr.toml"
     pyproject = rootpath / "pyproject.toml"
     if prr_toml.is_file():
-        table, prefix, source = _load_toml(prr_toml).get("accounts", {}), "accounts", prr_toml
+        settings, prefix, source = _load_toml(prr_toml), "", prr_toml
     elif pyproject.is_file():
-        table = _load_toml(pyproject).get("tool", {}).get("prr", {}).get("accounts", {})
-        prefix, source = "tool.prr.accounts", pyproject
+        settings = _load_toml(pyproject).get("tool", {}).get("prr", {})
+        prefix, source = "tool.prr.", pyproject
     else:
         return AccountSettings(accounts={}, source=None)
+    tunables = settings.get("tunables", {})
+    if not isinstance(tunables, dict):
+        raise AccountError(f"{source}: [{prefix}tunables] must be a table")
+    table = settings.get("accounts", {})
+    prefix += "accounts"
     if not isinstance(table, dict):
         raise AccountError(f"{source}: [{prefix}] must be a table of accounts")
     accounts = {
         name: _parse_account(name, entry, f"{source} [{prefix}.{name}]")
         for name, entry in table.items()
     }
-    return AccountSettings(accounts=accounts, source=source)
+    return AccountSettings(
+        accounts=accounts,
+        source=source,
+        tunables=tunables,
+        tunables_origin=f"{source} [{prefix.removesuffix('accounts')}tunables]",
+    )
 
 
 def _load_toml(path: Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pytest_prr.api import MARKER
 from pytest_prr.fixtures import prr_account, prr_client, prr_session, prr_snapshot
 
 if TYPE_CHECKING:
-    from pytest_prr.accounts import Account
+    from pytest_prr.accounts import Account, AccountSettings
     from pytest_prr.catalog import Catalog
     from pytest_prr.run import ReadinessRun
 
@@ -34,6 +34,8 @@ HELP_ALLOW_WRITES = (
     "let prr_session clients make write calls in live and endpoint modes (logged; "
     "by default every non-read operation is refused before it is sent)"
 )
+HELP_CONTROLS = "built-in controls to run: comma-separated IDs or globs, e.g. SEC-*,IAM-02"
+HELP_NO_BUILTIN = "run only your own tests, none of the built-in controls"
 REPORT_KEY = "prr_results"
 WORKER_ENDPOINT_KEY = "prr_endpoint_url"
 WORKER_SNAPSHOT_KEY = "prr_snapshot"
@@ -55,6 +57,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--prr-snapshot-out", dest="prr_snapshot_out", metavar="PATH", help=HELP_SNAPSHOT_OUT
     )
     group.addoption("--prr-snapshot", dest="prr_snapshot", metavar="PATH", help=HELP_SNAPSHOT)
+    group.addoption("--prr-controls", dest="prr_controls", metavar="IDS", help=HELP_CONTROLS)
+    group.addoption(
+        "--prr-no-builtin", action="store_true", dest="prr_no_builtin", help=HELP_NO_BUILTIN
+    )
     group.addoption(
         "--prr-allow-writes", action="store_true", dest="prr_allow_writes", help=HELP_ALLOW_WRITES
     )
@@ -93,7 +99,9 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--prr-account given {len(names)} times; one account per run is supported "
             "(run once per account for now)"
         )
-    _start_run(config, _stored_account(config, stored) if stored else _account(config, names[0]))
+    settings = _settings(config)
+    account = _stored_account(config, stored) if stored else _account(settings, names[0])
+    _start_run(config, account, settings)
 
 
 def _catalog(config: pytest.Config) -> Catalog:
@@ -111,11 +119,20 @@ def _catalog(config: pytest.Config) -> Catalog:
     return config.stash[catalog_key]
 
 
-def _account(config: pytest.Config, name: str) -> Account:
+def _settings(config: pytest.Config) -> AccountSettings:
     from pytest_prr.accounts import AccountError, read_account_settings
 
     try:
-        return read_account_settings(config.rootpath).resolve(name)
+        return read_account_settings(config.rootpath)
+    except AccountError as error:
+        raise pytest.UsageError(f"prr: {error}") from error
+
+
+def _account(settings: AccountSettings, name: str) -> Account:
+    from pytest_prr.accounts import AccountError
+
+    try:
+        return settings.resolve(name)
     except AccountError as error:
         raise pytest.UsageError(f"prr: {error}") from error
 
@@ -137,12 +154,19 @@ def _path_option(config: pytest.Config, option: str) -> Path | None:
     return config.invocation_params.dir / value if value else None
 
 
-def _start_run(config: pytest.Config, account: Account) -> None:
+def _start_run(config: pytest.Config, account: Account, settings: AccountSettings) -> None:
+    from pytest_prr.catalog import CatalogError
     from pytest_prr.run import ReadinessRun
 
+    catalog = _catalog(config)
+    try:
+        tunables = catalog.tunables(settings.tunables, settings.tunables_origin)
+    except CatalogError as error:
+        raise pytest.UsageError(f"prr: {error}") from error
     run = ReadinessRun(
         account=account,
-        catalog=_catalog(config),
+        catalog=catalog,
+        tunables=tunables,
         json_path=_path_option(config, "prr_json"),
         snapshot_out=_path_option(config, "prr_snapshot_out"),
         allow_writes=config.option.prr_allow_writes,
@@ -287,9 +311,15 @@ class _ReadinessHooks:
                 returncode=pytest.ExitCode.INTERNAL_ERROR,
             )
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, items: list[pytest.Item]
+    ) -> None:
         from pytest_prr.report.junit import control_properties
 
+        if not self.config.option.prr_no_builtin:
+            from pytest_prr.builtin import control_items
+
+            items.extend(control_items(session, self.run, self.config.option.prr_controls))
         for item in items:
             ids = control_ids(item)
             if ids:
@@ -307,6 +337,11 @@ class _ReadinessHooks:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         """Attach the phase's results to its report; the report carries them across xdist."""
         report = yield
+        if hasattr(item, "findings"):
+            if report.when == "call":
+                results = self.run.results_for_control(item, call.excinfo)
+                report.__dict__[REPORT_KEY] = [result.to_dict() for result in results]
+            return report
         ids = control_ids(item)
         if ids:
             results = self.run.results_for_phase(ids, item.nodeid, report, call.excinfo)

@@ -35,6 +35,7 @@ class Result:
     message: str = ""
     account_id: str | None = None
     region: str | None = None
+    evidence: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -205,6 +206,8 @@ def _resource_entry(result: Result) -> dict[str, Any]:
         entry["region"] = result.region
     if result.message:
         entry["message"] = result.message
+    if result.evidence:
+        entry["evidence"] = dict(result.evidence)
     entry["test"] = result.test
     return entry
 

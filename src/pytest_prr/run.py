@@ -17,6 +17,7 @@ from pytest_prr.catalog import Catalog
 from pytest_prr.results import Result, Target, build_document, describe_exception, phase_status
 
 if TYPE_CHECKING:
+    from pytest_prr.checks.base import Finding
     from pytest_prr.snapshot.model import Snapshot
 
 
@@ -33,6 +34,7 @@ class ReadinessRun:
     json_path: Path | None = None
     snapshot_out: Path | None = None
     allow_writes: bool = False
+    tunables: Mapping[str, Any] = field(default_factory=dict)
     endpoint_url: str | None = None
     results: list[Result] = field(default_factory=list)
     document: dict[str, Any] | None = None
@@ -68,7 +70,12 @@ class ReadinessRun:
         from pytest_prr.snapshot.take import take_snapshot
 
         started = time.monotonic()
-        snapshot = take_snapshot(self.open_session(), self.account, progress=progress)
+        snapshot = take_snapshot(
+            self.open_session(),
+            self.account,
+            progress=progress,
+            slo_window_days=self.tunables.get("prr_slo_window_days", 30),
+        )
         path = self.snapshot_out
         if path is None:
             self._scratch = Path(tempfile.mkdtemp(prefix="prr-snapshot-"))
@@ -173,6 +180,32 @@ class ReadinessRun:
             if report.when != "call":
                 message = f"in {report.when}: {message}"
         return self.results_for(control_ids, test, status, message)
+
+    def results_for_control(self, item: Any, excinfo: Any) -> list[Result]:
+        """A built-in control item's verdicts, one result per resource; a check that
+        crashed is an ERROR for the account rather than a control without results."""
+        from pytest_prr.builtin import ControlFailed
+
+        if excinfo is not None and not isinstance(excinfo.value, ControlFailed):
+            message = f"the check crashed: {describe_exception(excinfo.value, '')}"
+            return self.results_for([item.check.control_id], item.nodeid, "error", message)
+        return self.results_for_findings(item.findings, item.nodeid)
+
+    def results_for_findings(self, findings: Iterable[Finding], test: str) -> list[Result]:
+        """A built-in control's verdicts, one result per resource."""
+        return [
+            Result(
+                control_id=finding.control_id,
+                resource_id=finding.resource_id,
+                status=finding.status,
+                test=test,
+                message=finding.message,
+                account_id=self.account.account_id,
+                region=finding.region,
+                evidence=finding.evidence or None,
+            )
+            for finding in findings
+        ]
 
     def add_reported(self, reported: Iterable[Mapping[str, Any]]) -> None:
         """Take the results a (possibly remote) test report carried."""

@@ -7,6 +7,7 @@ error names the file, the entry and what is wrong, before any test runs.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import json
@@ -97,6 +98,22 @@ class Catalog:
 
     def __getitem__(self, control_id: str) -> Control:
         return self.controls[control_id]
+
+    def tunables(self, overrides: Mapping[str, Any], origin: str) -> dict[str, Any]:
+        """Every tunable at its default, with ``overrides`` (from ``origin``) validated."""
+        declared = {t.name: t for control in self for t in control.tunables}
+        values = {name: tunable.default for name, tunable in declared.items()}
+        for name, value in overrides.items():
+            if name not in declared:
+                close = difflib.get_close_matches(name, list(declared), 1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                raise CatalogError(f"{origin}: unknown tunable {name!r}{hint}")
+            if not value_fits(declared[name].type, value):
+                raise CatalogError(
+                    f"{origin}: {name} must be of type {declared[name].type}, got {value!r}"
+                )
+            values[name] = value
+        return values
 
     def suggest(self, unknown_id: str, limit: int = 3) -> list[str]:
         """The catalog IDs closest to a mistyped one, best first.
@@ -231,10 +248,14 @@ def _validate(
 
 
 def _tunable_default_fits(tunable: Mapping[str, Any]) -> bool:
-    default = tunable["default"]
-    if isinstance(default, bool) or not isinstance(default, _TUNABLE_TYPES[tunable["type"]]):
+    return value_fits(tunable["type"], tunable["default"])
+
+
+def value_fits(kind: str, value: Any) -> bool:
+    """Whether ``value`` is of the tunable type ``kind`` (``int``, ``list[str]``, ...)."""
+    if isinstance(value, bool) or not isinstance(value, _TUNABLE_TYPES[kind]):
         return False
-    return tunable["type"] != "list[str]" or all(isinstance(item, str) for item in default)
+    return kind != "list[str]" or all(isinstance(item, str) for item in value)
 
 
 def _where(data: Any, path: list[Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -30,22 +31,25 @@ from pytest_prr.snapshot.model import SCHEMA, Snapshot, is_error
 Progress = Callable[[str, int, int], None]
 RegionalCollector = Callable[[Reader, str, Mapping[str, Any]], dict[str, Any]]
 
-#: What a region's section holds after Lambda, in order: each collector reads the sections
-#: before it (KMS needs the log groups' keys), and makes its own calls in parallel.
-REGIONAL_COLLECTORS: tuple[tuple[str, RegionalCollector], ...] = (
-    ("logs", collect_logs),
-    ("cloudwatch", collect_cloudwatch),
-    ("sqs", collect_sqs),
-    ("sns", collect_sns),
-    ("events", collect_events),
-    ("s3", collect_s3),
-    ("secrets", collect_secrets),
-    ("kms", collect_kms),
-    ("ec2", collect_ec2),
-    ("deploy", collect_deploy),
-    ("apigw", collect_apigw),
-    ("guardrails", collect_guardrails),
-)
+
+def regional_collectors(slo_window_days: int) -> tuple[tuple[str, RegionalCollector], ...]:
+    """What a region's section holds after Lambda, in order: each collector reads the
+    sections before it (KMS needs the log groups' keys), and makes its own calls in
+    parallel."""
+    return (
+        ("logs", collect_logs),
+        ("cloudwatch", functools.partial(collect_cloudwatch, window_days=slo_window_days)),
+        ("sqs", collect_sqs),
+        ("sns", collect_sns),
+        ("events", collect_events),
+        ("s3", collect_s3),
+        ("secrets", collect_secrets),
+        ("kms", collect_kms),
+        ("ec2", collect_ec2),
+        ("deploy", collect_deploy),
+        ("apigw", collect_apigw),
+        ("guardrails", collect_guardrails),
+    )
 
 
 def take_snapshot(
@@ -54,14 +58,19 @@ def take_snapshot(
     *,
     workers: int = DEFAULT_WORKERS,
     progress: Progress | None = None,
+    slo_window_days: int = 30,
 ) -> Snapshot:
-    """Read ``account`` once, through ``session`` (which should be read-only guarded)."""
+    """Read ``account`` once, through ``session`` (which should be read-only guarded).
+
+    ``slo_window_days`` is how far back the SLO metrics are read (the OBS-08 tunable).
+    """
     reader = Reader(session, workers=workers, progress=progress)
+    collectors = regional_collectors(slo_window_days)
     taken_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
     def region_section(region: str) -> dict[str, Any]:
         section: dict[str, Any] = {"lambda": collect_lambda(reader, region)}
-        for name, collector in REGIONAL_COLLECTORS:
+        for name, collector in collectors:
             section[name] = collector(reader, region, section)
         return section
 

@@ -1,0 +1,123 @@
+"""The built-in controls as pytest items: one item per control, one result per resource.
+
+One item per control (not per resource) keeps a run of 60 controls over 2,000 functions at
+60 items: pytest's per-item cost stays out of the way, while the per-resource verdicts travel
+on the item's report into the JSON and the JUnit properties.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_prr.api import MARKER
+
+if TYPE_CHECKING:
+    from pytest_prr.checks.base import Check, Finding
+    from pytest_prr.run import ReadinessRun
+
+#: The modules that register checks; importing them fills ``checks.base.REGISTRY``.
+CHECK_MODULES = (
+    "security",
+    "iam",
+    "network",
+    "data",
+    "reliability",
+    "observability",
+    "deployment",
+    "cost",
+    "guardrails",
+    "api",
+)
+PROBLEMS = ("fail", "error")
+
+
+def registered_checks() -> Mapping[str, Check]:
+    from pytest_prr.checks.base import REGISTRY
+
+    for module in CHECK_MODULES:
+        importlib.import_module(f"pytest_prr.checks.{module}")
+    return REGISTRY
+
+
+def select_controls(
+    control_ids: Iterable[str], patterns: str | None
+) -> tuple[list[str], list[str]]:
+    """The control IDs matching ``--prr-controls`` (comma-separated globs, e.g.
+    ``SEC-*,IAM-02``; all when None) and the patterns that matched nothing."""
+    ids = list(control_ids)
+    if not patterns:
+        return ids, []
+    wanted = [pattern.strip().upper() for pattern in patterns.split(",") if pattern.strip()]
+    selected = [cid for cid in ids if any(fnmatch.fnmatchcase(cid, p) for p in wanted)]
+    unmatched = [p for p in wanted if not any(fnmatch.fnmatchcase(cid, p) for cid in ids)]
+    return selected, unmatched
+
+
+class ControlFailed(Exception):
+    """A built-in control found failing or unevaluable resources; the message lists them."""
+
+
+class ControlItem(pytest.Item):
+    """One built-in control evaluated over the run's snapshot."""
+
+    def __init__(self, *, check: Check, run: ReadinessRun, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+        self.run = run
+        self.findings: list[Finding] = []
+        self.add_marker(getattr(pytest.mark, MARKER)(check.control_id))
+
+    def runtest(self) -> None:
+        from pytest_prr.checks.base import run_check
+
+        snapshot = self.run.snapshot
+        assert snapshot is not None, "a readiness run always has a snapshot"
+        self.findings = run_check(self.check, snapshot, self.run.tunables)
+        problems = [finding for finding in self.findings if finding.status in PROBLEMS]
+        if problems:
+            control = self.run.catalog[self.check.control_id]
+            lines = [
+                f"{control.id} {control.title}: {len(problems)} of "
+                f"{len(self.findings)} resource(s) not compliant"
+            ]
+            lines += [f"  {f.status.upper()} {f.resource_id}: {f.message}" for f in problems]
+            if any(finding.status == "fail" for finding in problems):
+                lines.append(f"remediation: {control.remediation}")
+            raise ControlFailed("\n".join(lines))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ControlFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"prr built-in control {self.check.control_id}"
+
+
+def control_items(session: pytest.Session, run: ReadinessRun, patterns: str | None) -> list[Any]:
+    """The built-in items of this run, in catalog order (the same in every xdist worker)."""
+    checks = registered_checks()
+    selected, unmatched = select_controls(
+        (control.id for control in run.catalog if control.id in checks), patterns
+    )
+    if unmatched:
+        raise pytest.UsageError(
+            f"--prr-controls: {', '.join(unmatched)} matches no built-in control "
+            "(`prr catalog` lists them)"
+        )
+    return [
+        ControlItem.from_parent(
+            session,
+            name=control_id,
+            nodeid=f"prr::{control_id}",
+            path=session.config.rootpath,
+            check=checks[control_id],
+            run=run,
+        )
+        for control_id in selected
+    ]

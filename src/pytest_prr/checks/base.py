@@ -1,0 +1,191 @@
+"""What a check is, how it is registered, and how it runs over a snapshot, fail-closed.
+
+A check is written for one resource: a function, an account region, an API stage. The
+runner here walks the snapshot, gives each resource to the check, and turns a
+:class:`~pytest_prr.snapshot.model.DataUnavailable` (the data the rule needs failed to load)
+into an ERROR naming the operation, so a check never has to handle a missing permission and
+can never pass because of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_prr.snapshot.model import DataUnavailable, Snapshot, is_error, require
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's answer for one resource: pass, fail or not_applicable, a message a
+    reviewer can act on, and the configuration fields the verdict rests on."""
+
+    status: str
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+def passed(message: str, **evidence: Any) -> Verdict:
+    return Verdict("pass", message, evidence)
+
+
+def failed(message: str, **evidence: Any) -> Verdict:
+    return Verdict("fail", message, evidence)
+
+
+def not_applicable(message: str, **evidence: Any) -> Verdict:
+    return Verdict("not_applicable", message, evidence)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One verdict of a built-in control, placed: which resource, where."""
+
+    control_id: str
+    resource_id: str
+    region: str | None
+    status: str
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may read besides its resource: the whole snapshot, the resource's
+    region and its section, the account, and the tunables (with their defaults)."""
+
+    snapshot: Snapshot
+    region: str | None
+    tunables: Mapping[str, Any]
+
+    @property
+    def account_id(self) -> str:
+        return self.snapshot.account_id
+
+    @property
+    def section(self) -> Mapping[str, Any]:
+        assert self.region is not None
+        return self.snapshot.region(self.region)
+
+    def role_of(self, function: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return self.snapshot.role(function["Role"])
+
+
+FunctionCheck = Callable[[Mapping[str, Any], Context], Verdict]
+RegionCheck = Callable[[Context], Verdict]
+StageCheck = Callable[[Mapping[str, Any], Context], Verdict]
+
+
+@dataclass(frozen=True)
+class Check:
+    control_id: str
+    scope: str
+    evaluate: Callable[..., Verdict]
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def _register(control_id: str, scope: str) -> Callable[[Callable[..., Verdict]], Any]:
+    def decorate(function: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        if control_id in REGISTRY:
+            raise ValueError(f"a check for {control_id} is registered twice")
+        REGISTRY[control_id] = Check(control_id, scope, function)
+        return function
+
+    return decorate
+
+
+def function_check(control_id: str) -> Callable[[FunctionCheck], FunctionCheck]:
+    """Register ``check(function, context) -> Verdict``, run once per Lambda function."""
+    return _register(control_id, "function")
+
+
+def region_check(control_id: str) -> Callable[[RegionCheck], RegionCheck]:
+    """Register ``check(context) -> Verdict``, run once per account region."""
+    return _register(control_id, "account")
+
+
+def account_check(control_id: str) -> Callable[[RegionCheck], RegionCheck]:
+    """Register ``check(context) -> Verdict``, run once per account for global services
+    (Organizations); ``context.region`` is None."""
+    return _register(control_id, "global")
+
+
+def stage_check(control_id: str) -> Callable[[StageCheck], StageCheck]:
+    """Register ``check(stage, context) -> Verdict``, once per API Gateway stage that
+    integrates a function (``section["apigw"]["stages"]``)."""
+    return _register(control_id, "api")
+
+
+def run_check(check: Check, snapshot: Snapshot, tunables: Mapping[str, Any]) -> list[Finding]:
+    """Every finding of ``check`` over ``snapshot``, an ERROR where data is missing."""
+    findings: list[Finding] = []
+    if check.scope == "global":
+        return [
+            _finding(
+                check,
+                snapshot.account_id,
+                None,
+                lambda: check.evaluate(Context(snapshot, None, tunables)),
+            )
+        ]
+    for region in snapshot.regions:
+        context = Context(snapshot, region, tunables)
+        for resource_id, resource, evaluate in _resources(check, context):
+            findings.append(
+                _finding(check, resource_id, region, lambda r=resource, e=evaluate: e(r))
+            )
+    return findings
+
+
+def _finding(
+    check: Check, resource_id: str, region: str | None, evaluate: Callable[[], Verdict]
+) -> Finding:
+    """Run one evaluation; missing data becomes an ERROR that names the failed read."""
+    try:
+        verdict = evaluate()
+    except DataUnavailable as error:
+        verdict = Verdict(
+            "error",
+            f"cannot evaluate: {error.operation} failed ({error.code}); "
+            "grant the read permission or check the emulator's coverage",
+            {"operation": error.operation, "code": error.code},
+        )
+    return Finding(
+        check.control_id,
+        resource_id,
+        region,
+        verdict.status,
+        verdict.message,
+        dict(verdict.evidence),
+    )
+
+
+def _resources(
+    check: Check, context: Context
+) -> Iterator[tuple[str, Any, Callable[[Any], Verdict]]]:
+    region_id = f"{context.account_id}/{context.region}"
+    if check.scope == "account":
+        yield region_id, None, lambda _: check.evaluate(context)
+        return
+    listing = (
+        context.section["lambda"]["functions"]
+        if check.scope == "function"
+        else context.section.get("apigw", {}).get("stages", [])
+    )
+    if is_error(listing):
+        yield region_id, None, lambda _: require(listing)
+        return
+    if check.scope == "function":
+        for arn, function in listing.items():
+            yield arn, function, lambda f: check.evaluate(f, context)
+        return
+    for index, stage in enumerate(listing):
+        if is_error(stage):
+            yield f"{region_id}/apigateway[{index}]", stage, require
+        else:
+            arn = stage.get("stage_arn")
+            resource_id = arn if isinstance(arn, str) else f"{region_id}/apigateway[{index}]"
+            yield resource_id, stage, lambda s: check.evaluate(s, context)

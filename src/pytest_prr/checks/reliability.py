@@ -1,0 +1,296 @@
+"""REL controls: what happens to a function's events when it fails, is slow or is throttled."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pytest_prr.checks.base import (
+    Context,
+    Verdict,
+    failed,
+    function_check,
+    not_applicable,
+    passed,
+)
+from pytest_prr.checks.data import lookup, subscriptions_to
+from pytest_prr.snapshot.model import require
+
+#: API Gateway's default integration timeout, in seconds.
+API_GATEWAY_TIMEOUT = 29
+VISIBILITY_FACTOR = 6
+#: A DynamoDB stream: ``arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL``.
+DYNAMODB_STREAM = re.compile(r"^arn:[\w-]+:dynamodb:[^:]*:[^:]*:table/[^/]+/stream/")
+
+
+def _service(arn: str) -> str:
+    return [*arn.split(":"), "", "", ""][2]
+
+
+def _on_failure(config: Mapping[str, Any]) -> str | None:
+    """The OnFailure destination of an event invoke config or event source mapping."""
+    return ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+
+
+def _sqs_mappings(function: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    mappings = require(function["event_source_mappings"])
+    return [m for m in mappings if _service(m.get("EventSourceArn") or "") == "sqs"]
+
+
+def _stream_mappings(function: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    mappings = require(function["event_source_mappings"])
+    return [
+        m
+        for m in mappings
+        if _service(m.get("EventSourceArn") or "") == "kinesis"
+        or DYNAMODB_STREAM.match(m.get("EventSourceArn") or "")
+    ]
+
+
+def _rule_targets(function: Mapping[str, Any], context: Context) -> list[Mapping[str, Any]]:
+    """EventBridge targets invoking the function; a rule whose targets were not read may be
+    one of them, so its marker stops the check."""
+    targets = require(require(context.section["events"])["targets"])
+    return [t for t in targets if require(t["FunctionArn"]) == function["FunctionArn"]]
+
+
+def _bucket_notifications(function: Mapping[str, Any], context: Context) -> list[str]:
+    notifications = require(require(context.section["s3"])["notifications"])
+    return sorted(
+        {n["Bucket"] for n in notifications if require(n["FunctionArn"]) == function["FunctionArn"]}
+    )
+
+
+def _queues(function: Mapping[str, Any], context: Context) -> dict[str, Mapping[str, Any]]:
+    """The SQS event-source queues of the function, by ARN."""
+    arns = sorted({m["EventSourceArn"] for m in _sqs_mappings(function)})
+    queues = require(context.section["sqs"])["queues"]
+    return {arn: lookup(queues, arn, "sqs:GetQueueAttributes") for arn in arns}
+
+
+def _queue_name(arn: str) -> str:
+    return arn.split(":")[5]
+
+
+@function_check("REL-01")
+def async_failures_captured(function: Mapping[str, Any], context: Context) -> Verdict:
+    """An asynchronous event that keeps failing is retried and then discarded: without a
+    dead-letter queue or on-failure destination it is lost with no trace."""
+    name = function["FunctionName"]
+    invoke_configs = require(function["EventInvokeConfigs"])
+    sources = {
+        "sns_subscriptions": [s["SubscriptionArn"] for _, s in subscriptions_to(function, context)],
+        "eventbridge_rules": sorted({t["RuleArn"] for t in _rule_targets(function, context)}),
+        "s3_buckets": _bucket_notifications(function, context),
+        "event_invoke_configs": [c.get("FunctionArn") for c in invoke_configs],
+    }
+    sources = {kind: found for kind, found in sources.items() if found}
+    if not sources:
+        return not_applicable(f"{name} is not invoked asynchronously")
+    dead_letter = (function.get("DeadLetterConfig") or {}).get("TargetArn")
+    on_failure = sorted({d for c in invoke_configs if (d := _on_failure(c))})
+    evidence = {"async_sources": sources, "DeadLetterConfig": dead_letter, "OnFailure": on_failure}
+    if not dead_letter and not on_failure:
+        return failed(
+            f"{name} is invoked asynchronously ({', '.join(sources)}) but has neither a "
+            "DeadLetterConfig nor an OnFailure destination",
+            **evidence,
+        )
+    captured = dead_letter or on_failure[0]
+    return passed(f"{name}'s failed asynchronous events go to {captured}", **evidence)
+
+
+@function_check("REL-02")
+def reserved_concurrency(function: Mapping[str, Any], context: Context) -> Verdict:
+    """Without reserved concurrency a traffic spike elsewhere in the account can throttle
+    this function to nothing, and this one can starve the others."""
+    name = function["FunctionName"]
+    reserved = require(function["ReservedConcurrentExecutions"])
+    if reserved is None:
+        return failed(f"{name} has no reserved concurrency", ReservedConcurrentExecutions=None)
+    return passed(
+        f"{name} has reserved concurrency {reserved}", ReservedConcurrentExecutions=reserved
+    )
+
+
+@function_check("REL-03")
+def alias_of_published_version(function: Mapping[str, Any], context: Context) -> Verdict:
+    """Traffic to $LATEST runs whatever was deployed last, with no immutable version to
+    roll back to or to shift traffic gradually from."""
+    name = function["FunctionName"]
+    aliases = {a["Name"]: a.get("FunctionVersion") for a in require(function["Aliases"])}
+    if not aliases:
+        return failed(f"{name} has no alias", Aliases={})
+    published = {alias: version for alias, version in aliases.items() if version != "$LATEST"}
+    if not published:
+        return failed(
+            f"{name}'s aliases {', '.join(aliases)} all point at $LATEST", Aliases=aliases
+        )
+    alias, version = next(iter(published.items()))
+    return passed(f"{name}'s alias {alias} points at published version {version}", Aliases=aliases)
+
+
+@function_check("REL-04")
+def visibility_timeout(function: Mapping[str, Any], context: Context) -> Verdict:
+    """A queue message that becomes visible again while the function is still working on it
+    is processed twice, and retries eat the queue's receive count towards the DLQ."""
+    name = function["FunctionName"]
+    queues = _queues(function, context)
+    if not queues:
+        return not_applicable(f"{name} has no SQS event source")
+    minimum = VISIBILITY_FACTOR * function["Timeout"]
+    timeouts = {arn: queue["VisibilityTimeout"] for arn, queue in queues.items()}
+    evidence = {"Timeout": function["Timeout"], "VisibilityTimeout": timeouts}
+    short = {arn: t for arn, t in timeouts.items() if t < minimum}
+    if short:
+        arn, timeout = next(iter(short.items()))
+        return failed(
+            f"{name}'s SQS queue {_queue_name(arn)} has VisibilityTimeout {timeout}s, less than "
+            f"{VISIBILITY_FACTOR} x its Timeout {function['Timeout']}s",
+            **evidence,
+        )
+    return passed(
+        f"{name}'s SQS event-source queues have VisibilityTimeout >= {minimum}s", **evidence
+    )
+
+
+@function_check("REL-05")
+def event_source_queue_dlq(function: Mapping[str, Any], context: Context) -> Verdict:
+    """A message that always fails is received again and again until it expires, blocking
+    its batch and then vanishing, unless the queue redrives it to a dead-letter queue."""
+    name = function["FunctionName"]
+    queues = _queues(function, context)
+    if not queues:
+        return not_applicable(f"{name} has no SQS event source")
+    redrive = {arn: queue.get("RedrivePolicy") for arn, queue in queues.items()}
+    missing = [arn for arn, policy in redrive.items() if not policy]
+    if missing:
+        return failed(
+            f"{name}'s SQS queue {', '.join(map(_queue_name, missing))} has no RedrivePolicy",
+            RedrivePolicy=redrive,
+        )
+    return passed(f"{name}'s SQS event-source queues have a DLQ", RedrivePolicy=redrive)
+
+
+@function_check("REL-06")
+def stream_retries_bounded(function: Mapping[str, Any], context: Context) -> Verdict:
+    """A failing batch of a stream is retried until its records expire, blocking the shard
+    meanwhile, and then lost, unless retries are bounded and failures are sent elsewhere."""
+    name = function["FunctionName"]
+    mappings = _stream_mappings(function)
+    if not mappings:
+        return not_applicable(f"{name} has no Kinesis or DynamoDB stream event source")
+    settings: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    for mapping in mappings:
+        source = mapping["EventSourceArn"]
+        on_failure = _on_failure(mapping)
+        # AWS's defaults where a field is absent: infinite retries, no bisection.
+        retries = mapping.get("MaximumRetryAttempts", -1)
+        bisect = bool(mapping.get("BisectBatchOnFunctionError"))
+        settings[source] = {
+            "OnFailure": on_failure,
+            "MaximumRetryAttempts": retries,
+            "BisectBatchOnFunctionError": bisect,
+        }
+        reasons = [
+            reason
+            for reason, bad in (
+                ("no OnFailure destination", not on_failure),
+                ("MaximumRetryAttempts -1", retries == -1),
+                ("BisectBatchOnFunctionError false", not bisect),
+            )
+            if bad
+        ]
+        if reasons:
+            problems.append(f"{source} ({', '.join(reasons)})")
+    if problems:
+        return failed(
+            f"{name}'s stream mapping {'; '.join(problems)} does not bound its retries",
+            mappings=settings,
+        )
+    return passed(f"{name}'s stream mappings bound their retries", mappings=settings)
+
+
+@function_check("REL-07")
+def partial_batch_failures(function: Mapping[str, Any], context: Context) -> Verdict:
+    """Without partial batch responses one bad message makes the whole batch fail, so the
+    good messages are processed again, and again, until the bad one reaches the DLQ."""
+    name = function["FunctionName"]
+    mappings = _sqs_mappings(function)
+    if not mappings:
+        return not_applicable(f"{name} has no SQS event source")
+    types = {m["EventSourceArn"]: list(m.get("FunctionResponseTypes") or []) for m in mappings}
+    lacking = [arn for arn, kinds in types.items() if "ReportBatchItemFailures" not in kinds]
+    if lacking:
+        return failed(
+            f"{name}'s SQS mapping of {', '.join(map(_queue_name, lacking))} lacks "
+            "ReportBatchItemFailures",
+            FunctionResponseTypes=types,
+        )
+    return passed(
+        f"{name}'s SQS mappings report partial batch failures", FunctionResponseTypes=types
+    )
+
+
+@function_check("REL-08")
+def timeout_fits_api_gateway(function: Mapping[str, Any], context: Context) -> Verdict:
+    """API Gateway answers 504 after 29 seconds while the function keeps running: the
+    caller sees a failure for work that may still complete, and retries it."""
+    name = function["FunctionName"]
+    stages = []
+    # An API may integrate a function of another region, so every region's APIs are read.
+    for region in context.snapshot.regions:
+        for stage in require(require(context.snapshot.region(region)["apigw"])["stages"]):
+            methods = require(require(stage)["methods"])
+            if any(m["function_arn"] == function["FunctionArn"] for m in methods):
+                stages.append(require(stage["stage_arn"]))
+    if not stages:
+        return not_applicable(f"{name} is not behind API Gateway")
+    timeout = function["Timeout"]
+    evidence = {"Timeout": timeout, "stages": stages}
+    if timeout > API_GATEWAY_TIMEOUT:
+        return failed(
+            f"{name} is behind API Gateway with Timeout {timeout}s, over {API_GATEWAY_TIMEOUT}s",
+            **evidence,
+        )
+    return passed(f"{name}'s Timeout {timeout}s fits API Gateway's 29s", **evidence)
+
+
+@function_check("REL-09")
+def eventbridge_targets_dlq(function: Mapping[str, Any], context: Context) -> Verdict:
+    """An event EventBridge cannot deliver within its retry policy is dropped, with no
+    record, unless the target has a dead-letter queue."""
+    name = function["FunctionName"]
+    targets = _rule_targets(function, context)
+    if not targets:
+        return not_applicable(f"{name} is targeted by no EventBridge rule")
+    dlqs = {
+        f"{t['RuleArn']}#{t['Id']}": (t.get("DeadLetterConfig") or {}).get("Arn") for t in targets
+    }
+    missing = [target for target, dlq in dlqs.items() if not dlq]
+    if missing:
+        return failed(
+            f"{name}'s EventBridge target {', '.join(missing)} has no DeadLetterConfig",
+            DeadLetterConfig=dlqs,
+        )
+    return passed(f"{name}'s EventBridge targets have a DLQ", DeadLetterConfig=dlqs)
+
+
+@function_check("REL-10")
+def sns_subscriptions_redrive(function: Mapping[str, Any], context: Context) -> Verdict:
+    """A message SNS cannot deliver to the function after its retries is discarded unless
+    the subscription redrives it to a dead-letter queue."""
+    name = function["FunctionName"]
+    subscriptions = subscriptions_to(function, context)
+    if not subscriptions:
+        return not_applicable(f"{name} has no SNS subscription")
+    redrive = {s["SubscriptionArn"]: require(s["RedrivePolicy"]) for _, s in subscriptions}
+    missing = [arn for arn, policy in redrive.items() if not policy]
+    if missing:
+        return failed(
+            f"{name}'s SNS subscription {', '.join(missing)} has no RedrivePolicy",
+            RedrivePolicy=redrive,
+        )
+    return passed(f"{name}'s SNS subscriptions have a redrive policy", RedrivePolicy=redrive)

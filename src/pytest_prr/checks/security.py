@@ -1,0 +1,272 @@
+"""SEC: function security (SEC-01..SEC-08)."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from pytest_prr.checks.base import Context, Verdict, failed, function_check, not_applicable, passed
+from pytest_prr.checks.iam_policy import as_list, statement_label, statements
+from pytest_prr.snapshot.model import require
+from pytest_prr.snapshot.redact import classify
+
+#: Condition keys that confine a wildcard-principal grant (SEC-05), lowercase: IAM compares
+#: condition keys case-insensitively (Lambda writes ``AWS:SourceArn``).
+SCOPING_CONDITIONS = ("aws:sourceaccount", "aws:sourcearn", "aws:principalorgid")
+ACCOUNT_PRINCIPAL = re.compile(r"^(?:\d{12}|arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):.+)$")
+
+
+@functools.cache
+def runtime_table() -> tuple[dict[str, datetime.date], str, str]:
+    """SEC-01's deprecation table: runtime → date, with the table's source and date."""
+    text = resources.files("pytest_prr.catalog").joinpath("runtimes.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    dates = {name: datetime.date.fromisoformat(str(day)) for name, day in data["runtimes"].items()}
+    return dates, str(data["source"]), str(data["as_of"])
+
+
+def _name(function: Mapping[str, Any]) -> str:
+    return function["FunctionName"]
+
+
+@function_check("SEC-01")
+def runtime_is_supported(function: Mapping[str, Any], context: Context) -> Verdict:
+    """A deprecated runtime gets no security patches, and soon no updates at all: an
+    emergency fix would first need a runtime migration under incident pressure."""
+    if function.get("PackageType") == "Image":
+        return not_applicable(f"{_name(function)} is a container image; its runtime is the image's")
+    runtime = function.get("Runtime")
+    dates, source, as_of = runtime_table()
+    snapshot_day = datetime.date.fromisoformat(context.snapshot.taken_at[:10])
+    evidence = {"Runtime": runtime, "snapshot_date": str(snapshot_day), "table_as_of": as_of}
+    if runtime not in dates:
+        return failed(
+            f"{_name(function)}: runtime {runtime!r} is not in pytest-prr's runtime table "
+            f"(as of {as_of}); cannot confirm it is supported",
+            **evidence,
+            table_source=source,
+        )
+    deprecation = dates[runtime]
+    evidence["deprecation_date"] = str(deprecation)
+    warn_days = int(context.tunables["prr_runtime_warn_days"])
+    days_left = (deprecation - snapshot_day).days
+    if days_left <= 0:
+        return failed(
+            f"{_name(function)}: runtime {runtime} was deprecated on {deprecation}", **evidence
+        )
+    if days_left <= warn_days:
+        return failed(
+            f"{_name(function)}: runtime {runtime} is deprecated on {deprecation}, "
+            f"in {days_left} days (warning window {warn_days} days)",
+            **evidence,
+        )
+    return passed(
+        f"{_name(function)}: runtime {runtime} is supported until {deprecation}", **evidence
+    )
+
+
+def _environment(function: Mapping[str, Any]) -> Mapping[str, Any]:
+    return require(function.get("Environment") or {})
+
+
+@function_check("SEC-02")
+def no_plaintext_secrets(function: Mapping[str, Any], context: Context) -> Verdict:
+    """A secret in the configuration is readable by anyone who can read the function, is
+    copied into every version and leaks into templates, logs and tickets."""
+    environment = _environment(function)
+    if not environment:
+        return not_applicable(f"{_name(function)} has no environment variables")
+    findings: dict[str, str] = {}
+    for name, entry in environment.items():
+        if entry.get("redacted"):
+            findings[name] = str(entry.get("finding", "redacted"))
+        else:
+            # A snapshot written by hand or by an older redactor: classify it here too.
+            kind = classify(name, str(entry.get("value", "")))
+            if kind is not None:
+                findings[name] = kind
+    if findings:
+        listed = ", ".join(f"{name} ({kind})" for name, kind in sorted(findings.items()))
+        return failed(
+            f"{_name(function)} has plaintext secrets in environment variables: {listed}",
+            findings=findings,
+        )
+    return passed(
+        f"{_name(function)}: no plaintext secret in {len(environment)} environment variables",
+        variables=sorted(environment),
+    )
+
+
+@function_check("SEC-03")
+def environment_encrypted_with_cmk(function: Mapping[str, Any], context: Context) -> Verdict:
+    """With Lambda's default key anyone who reads the configuration sees the values, and
+    use of the key can be neither restricted, audited separately nor revoked."""
+    environment = _environment(function)
+    if not environment:
+        return not_applicable(f"{_name(function)} has no environment variables")
+    key = function.get("KMSKeyArn")
+    if not key:
+        return failed(
+            f"{_name(function)} encrypts its {len(environment)} environment variables "
+            "with the Lambda-managed key, not a customer-managed key",
+            KMSKeyArn=None,
+        )
+    return passed(f"{_name(function)} encrypts its environment with {key}", KMSKeyArn=key)
+
+
+@function_check("SEC-04")
+def code_signing_enforced(function: Mapping[str, Any], context: Context) -> Verdict:
+    """Without enforced signing, anyone holding UpdateFunctionCode can ship arbitrary code
+    that runs with the function's role and data."""
+    if function.get("PackageType") == "Image":
+        return not_applicable(f"{_name(function)} is a container image; code signing is for .zip")
+    arn = require(function.get("CodeSigningConfigArn"))
+    if not arn:
+        return failed(f"{_name(function)} has no code signing config", CodeSigningConfigArn=None)
+    configs = require(require(context.section["lambda"])["code_signing_configs"])
+    config = configs.get(arn)
+    if config is None:
+        return failed(
+            f"{_name(function)}: code signing config {arn} is not among the account's code "
+            "signing configs; cannot confirm it enforces signatures",
+            CodeSigningConfigArn=arn,
+        )
+    policy = (config.get("CodeSigningPolicies") or {}).get("UntrustedArtifactOnDeployment")
+    evidence = {"CodeSigningConfigArn": arn, "UntrustedArtifactOnDeployment": policy}
+    if policy != "Enforce":
+        return failed(
+            f"{_name(function)}: code signing config {arn} has "
+            f"UntrustedArtifactOnDeployment {policy!r}, not 'Enforce'",
+            **evidence,
+        )
+    return passed(f"{_name(function)}: code signing config {arn} enforces signatures", **evidence)
+
+
+def _principals(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(kind, value) of every principal of a statement; ``"*"`` is ``("*", "*")``."""
+    principal = statement.get("Principal")
+    if principal is None:
+        return []
+    if not isinstance(principal, Mapping):
+        return [("*" if principal == "*" else "AWS", str(p)) for p in as_list(principal)]
+    return [(kind, str(value)) for kind, values in principal.items() for value in as_list(values)]
+
+
+def _condition_keys(statement: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Condition keys (lowercase) → their values, whatever the operator."""
+    keys: dict[str, list[str]] = {}
+    for block in (statement.get("Condition") or {}).values():
+        if isinstance(block, Mapping):
+            for key, values in block.items():
+                keys.setdefault(key.lower(), []).extend(str(v) for v in as_list(values))
+    return keys
+
+
+def _resource_policy(function: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    policy = require(function.get("Policy"))
+    return None if policy is None else statements(policy)
+
+
+@function_check("SEC-05")
+def not_publicly_invocable(function: Mapping[str, Any], context: Context) -> Verdict:
+    """A wildcard principal without a scoping condition lets any AWS account invoke the
+    function: crafted input, harvested output and denial of wallet."""
+    policy = _resource_policy(function)
+    if policy is None:
+        return not_applicable(f"{_name(function)} has no resource-based policy")
+    public = []
+    for index, statement in enumerate(policy):
+        if statement.get("Effect") != "Allow":
+            continue
+        if not any(value == "*" for kind, value in _principals(statement) if kind in ("*", "AWS")):
+            continue
+        conditions = _condition_keys(statement)
+        scoped = any(key in conditions for key in SCOPING_CONDITIONS) or "AWS_IAM" in (
+            conditions.get("lambda:functionurlauthtype", [])
+        )
+        if not scoped:
+            public.append(statement_label(statement, index))
+    if public:
+        return failed(
+            f"{_name(function)}'s resource policy lets any principal invoke it "
+            f"(statements {', '.join(public)}) without a scoping condition",
+            public_statements=public,
+        )
+    return passed(
+        f"{_name(function)}'s resource policy grants no unscoped wildcard principal",
+        statements=len(policy),
+    )
+
+
+@function_check("SEC-06")
+def function_url_requires_iam(function: Mapping[str, Any], context: Context) -> Verdict:
+    """An AuthType NONE function URL is an unauthenticated public endpoint that bypasses
+    authorizers, WAF, throttling and access logging."""
+    url = require(function.get("FunctionUrl"))
+    if url is None:
+        return not_applicable(f"{_name(function)} has no function URL")
+    auth = url.get("AuthType")
+    evidence = {"FunctionUrl": url.get("FunctionUrl"), "AuthType": auth}
+    if auth == "NONE":
+        return failed(f"{_name(function)}'s function URL has AuthType NONE", **evidence)
+    return passed(f"{_name(function)}'s function URL has AuthType {auth}", **evidence)
+
+
+def _own_account(function: Mapping[str, Any]) -> str:
+    return function["FunctionArn"].split(":")[4]
+
+
+@function_check("SEC-07")
+def layers_from_trusted_accounts(function: Mapping[str, Any], context: Context) -> Verdict:
+    """A layer runs inside the function with its role and data: one from an unassessed
+    publisher is unreviewed third-party code in production."""
+    layers = [layer["Arn"] for layer in function.get("Layers") or []]
+    if not layers:
+        return not_applicable(f"{_name(function)} has no layers")
+    trusted = {_own_account(function), *map(str, context.tunables["prr_trusted_layer_accounts"])}
+    untrusted = [arn for arn in layers if arn.split(":")[4] not in trusted]
+    if untrusted:
+        return failed(
+            f"{_name(function)} uses layers from untrusted accounts: {', '.join(untrusted)}",
+            untrusted_layers=untrusted,
+            trusted_accounts=sorted(trusted),
+        )
+    return passed(
+        f"{_name(function)}'s {len(layers)} layers come from trusted accounts", layers=layers
+    )
+
+
+@function_check("SEC-08")
+def cross_account_invoke_allow_listed(function: Mapping[str, Any], context: Context) -> Verdict:
+    """Unreviewed cross-account grants are standing paths for another account to drive the
+    function, which then acts on your data with its own role."""
+    policy = _resource_policy(function)
+    if policy is None:
+        return not_applicable(f"{_name(function)} has no resource-based policy")
+    trusted = {_own_account(function), *map(str, context.tunables["prr_trusted_accounts"])}
+    foreign: dict[str, str] = {}
+    for index, statement in enumerate(policy):
+        if statement.get("Effect") != "Allow":
+            continue
+        for kind, value in _principals(statement):
+            match = ACCOUNT_PRINCIPAL.match(value) if kind == "AWS" else None
+            account = match and (match.group(1) or value)
+            if account and account not in trusted:
+                foreign.setdefault(account, statement_label(statement, index))
+    if foreign:
+        listed = ", ".join(f"{a} (statement {s})" for a, s in sorted(foreign.items()))
+        return failed(
+            f"{_name(function)}'s resource policy allows accounts not allow-listed: {listed}",
+            accounts=sorted(foreign),
+            trusted_accounts=sorted(trusted),
+        )
+    return passed(
+        f"{_name(function)}'s resource policy allows no account outside the allow-list",
+        trusted_accounts=sorted(trusted),
+    )

@@ -1,0 +1,741 @@
+"""NET, DAT and REL checks over snapshots built in the test: each rule's FAIL, PASS, N/A
+and ERROR (a failed read where the collector would put its marker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import pytest_prr.checks.data
+import pytest_prr.checks.network
+import pytest_prr.checks.reliability  # noqa: F401  (registers the checks)
+from pytest_prr.catalog import builtin_catalog
+from pytest_prr.checks.base import REGISTRY, Finding, run_check
+from pytest_prr.snapshot.model import Snapshot
+from snapshots import (
+    ACCOUNT_ID,
+    REGION,
+    build_snapshot,
+    failed_read,
+    function_arn,
+    make_function,
+)
+
+TUNABLES = {t.name: t.default for c in builtin_catalog() for t in c.tunables}
+FN = function_arn("app")
+QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:orders"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:events"
+SUBSCRIPTION = f"{TOPIC}:0b7c4a4e-7d1f-4f0e-9d53-5b0c2e6a1f11"
+SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:db-AbCdEf"
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+STREAM = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/clicks"
+TABLE_STREAM = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/orders/stream/2026-01-01T00:00:00"
+RULE = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/nightly"
+VPC = {"VpcId": "vpc-1", "SubnetIds": ["subnet-a", "subnet-b"], "SecurityGroupIds": ["sg-1"]}
+LOG_GROUP = "/aws/lambda/app"
+
+
+def only(control: str, snapshot: Snapshot, **tunables: Any) -> Finding:
+    findings = run_check(REGISTRY[control], snapshot, {**TUNABLES, **tunables})
+    assert len(findings) == 1
+    return findings[0]
+
+
+def snap(**fields: Any) -> Any:
+    """A snapshot builder of one function ``app`` with ``fields``; sections by keyword
+    ``sections``, so that cases are built lazily."""
+    sections = fields.pop("sections", {})
+    return lambda: build_snapshot([make_function(**fields)], **sections)
+
+
+# -- NET --------------------------------------------------------------------------------
+
+
+def subnets(zone_a: str, zone_b: str) -> dict[str, Any]:
+    return {
+        "security_groups": {"sg-1": {"GroupId": "sg-1", "IpPermissions": []}},
+        "subnets": {
+            "subnet-a": {"SubnetId": "subnet-a", "AvailabilityZone": zone_a, "VpcId": "vpc-1"},
+            "subnet-b": {"SubnetId": "subnet-b", "AvailabilityZone": zone_b, "VpcId": "vpc-1"},
+        },
+    }
+
+
+def group(ipv4: list[str], ipv6: list[str] = ()) -> dict[str, Any]:
+    permission = {
+        "IpProtocol": "tcp",
+        "FromPort": 443,
+        "ToPort": 443,
+        "IpRanges": [{"CidrIp": c} for c in ipv4],
+        "Ipv6Ranges": [{"CidrIpv6": c} for c in ipv6],
+    }
+    return {
+        **subnets("us-east-1a", "us-east-1b"),
+        "security_groups": {"sg-1": {"GroupId": "sg-1", "IpPermissions": [permission]}},
+    }
+
+
+NET = [
+    ("NET-01", snap(), "fail", "app has no VPC subnets"),
+    (
+        "NET-01",
+        snap(VpcConfig={"VpcId": "", "SubnetIds": [], "SecurityGroupIds": []}),
+        "fail",
+        "app",
+    ),
+    ("NET-01", snap(VpcConfig=VPC), "pass", "vpc-1"),
+    ("NET-01", snap(Tags={"prr:network": "public"}), "not_applicable", "prr:network=public"),
+    ("NET-01", snap(Tags=failed_read("lambda:GetFunction")), "error", "lambda:GetFunction"),
+    (
+        "NET-02",
+        snap(VpcConfig=VPC, sections={"ec2": subnets("us-east-1a", "us-east-1a")}),
+        "fail",
+        "us-east-1a",
+    ),
+    (
+        "NET-02",
+        snap(VpcConfig=VPC, sections={"ec2": subnets("us-east-1a", "us-east-1b")}),
+        "pass",
+        "2 Availability Zones",
+    ),
+    ("NET-02", snap(), "not_applicable", "not in a VPC"),
+    (
+        "NET-02",
+        snap(
+            VpcConfig=VPC,
+            sections={
+                "ec2": {
+                    "security_groups": {},
+                    "subnets": dict.fromkeys(
+                        ["subnet-a", "subnet-b"], failed_read("ec2:DescribeSubnets")
+                    ),
+                }
+            },
+        ),
+        "error",
+        "ec2:DescribeSubnets",
+    ),
+    (
+        "NET-02",
+        snap(VpcConfig=VPC, sections={"ec2": {"security_groups": {}, "subnets": {}}}),
+        "error",
+        "ec2:DescribeSubnets",
+    ),
+    (
+        "NET-03",
+        snap(VpcConfig=VPC, sections={"ec2": group(["10.0.0.0/8", "0.0.0.0/0"])}),
+        "fail",
+        "sg-1 allows inbound from 0.0.0.0/0",
+    ),
+    ("NET-03", snap(VpcConfig=VPC, sections={"ec2": group([], ["::/0"])}), "fail", "::/0"),
+    ("NET-03", snap(VpcConfig=VPC, sections={"ec2": group(["10.0.0.0/8"])}), "pass", "app"),
+    ("NET-03", snap(), "not_applicable", "not in a VPC"),
+    (
+        "NET-03",
+        snap(
+            VpcConfig=VPC,
+            sections={
+                "ec2": {
+                    "security_groups": {"sg-1": failed_read("ec2:DescribeSecurityGroups")},
+                    "subnets": {},
+                }
+            },
+        ),
+        "error",
+        "ec2:DescribeSecurityGroups",
+    ),
+]
+
+# -- DAT --------------------------------------------------------------------------------
+
+
+def secret(**fields: Any) -> dict[str, Any]:
+    described = {
+        "exists": True,
+        "RotationEnabled": True,
+        "LastRotatedDate": "2026-11-01T00:00:00+00:00",
+        "CreatedDate": "2024-01-01T00:00:00+00:00",
+    }
+    return {"secrets": {"secrets": {SECRET: {**described, **fields}}}}
+
+
+REFERENCING = {"DB_SECRET": {"value": f"{SECRET}:SecretString:password::"}}
+OTHER_REGION_SECRET = SECRET.replace(REGION, "eu-west-1")
+
+
+def sqs(**attributes: Any) -> dict[str, Any]:
+    queue = {
+        "VisibilityTimeout": 60,
+        "RedrivePolicy": {"deadLetterTargetArn": f"{QUEUE}-dlq", "maxReceiveCount": 5},
+        "KmsMasterKeyId": None,
+        "SqsManagedSseEnabled": True,
+    }
+    return {"sqs": {"queues": {QUEUE: {**queue, **attributes}}}}
+
+
+def mapping(source: str = QUEUE, **fields: Any) -> dict[str, Any]:
+    return {"UUID": "m-1", "EventSourceArn": source, "FunctionArn": FN, **fields}
+
+
+SQS_SOURCE = {"event_source_mappings": [mapping()]}
+
+
+def sns(redrive: Any = None, key: Any = None, endpoint: str = FN) -> dict[str, Any]:
+    subscription = {
+        "SubscriptionArn": SUBSCRIPTION,
+        "TopicArn": TOPIC,
+        "Endpoint": endpoint,
+        "RedrivePolicy": redrive,
+    }
+    return {"sns": {"subscriptions": [subscription], "topics": {TOPIC: {"KmsMasterKeyId": key}}}}
+
+
+def on_failure(destination: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "FunctionArn": f"{FN}:$LATEST",
+            "DestinationConfig": {"OnSuccess": {}, "OnFailure": {"Destination": destination}},
+        }
+    ]
+
+
+def logs(key: str | None = None, name: str = LOG_GROUP) -> dict[str, Any]:
+    return {"logs": {"log_groups": {name: {"retentionInDays": 365, "kmsKeyId": key}}}}
+
+
+def kms(key: Any) -> dict[str, Any]:
+    return {"kms": {"keys": {KEY: key}}}
+
+
+CMK = {"KeyManager": "CUSTOMER", "KeyRotationEnabled": True}
+
+DAT = [
+    (
+        "DAT-01",
+        snap(Environment=REFERENCING, sections=secret(RotationEnabled=False)),
+        "fail",
+        "db-AbCdEf (rotation disabled)",
+    ),
+    (
+        "DAT-01",
+        snap(Environment=REFERENCING, sections=secret(LastRotatedDate="2026-07-01T00:00:00+00:00")),
+        "fail",
+        "last rotated 150 days ago",
+    ),
+    (
+        "DAT-01",
+        snap(
+            Environment=REFERENCING,
+            sections=secret(LastRotatedDate=None, CreatedDate="2026-01-01T00:00:00+00:00"),
+        ),
+        "fail",
+        "never rotated, created 331 days ago",
+    ),
+    (
+        "DAT-01",
+        snap(
+            Environment=REFERENCING, sections={"secrets": {"secrets": {SECRET: {"exists": False}}}}
+        ),
+        "fail",
+        "does not exist",
+    ),
+    ("DAT-01", snap(Environment=REFERENCING, sections=secret()), "pass", "app"),
+    (
+        "DAT-01",
+        snap(
+            Environment=REFERENCING,
+            sections=secret(LastRotatedDate=None, CreatedDate="2026-11-20T00:00:00Z"),
+        ),
+        "pass",
+        "app",
+    ),
+    (
+        "DAT-01",
+        snap(
+            Environment={
+                "LEVEL": {"value": "INFO"},
+                "P": {"value": f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/db"},
+            }
+        ),
+        "not_applicable",
+        "references no Secrets Manager secret",
+    ),
+    (
+        "DAT-01",
+        snap(
+            Environment={"DB_PASSWORD": {"redacted": True, "finding": "secret-name", "length": 12}}
+        ),
+        "not_applicable",
+        "app",
+    ),
+    (
+        "DAT-01",
+        snap(
+            Environment=REFERENCING,
+            sections={
+                "secrets": {"secrets": {SECRET: failed_read("secretsmanager:DescribeSecret")}}
+            },
+        ),
+        "error",
+        "secretsmanager:DescribeSecret",
+    ),
+    (
+        "DAT-01",
+        snap(Environment={"S": {"value": OTHER_REGION_SECRET}}),
+        "error",
+        "secretsmanager:DescribeSecret",
+    ),
+    (
+        "DAT-02",
+        snap(**SQS_SOURCE, sections=sqs(SqsManagedSseEnabled=False)),
+        "fail",
+        "app's SQS queue orders has no server-side encryption",
+    ),
+    (
+        "DAT-02",
+        snap(DeadLetterConfig={"TargetArn": QUEUE}, sections=sqs(SqsManagedSseEnabled=False)),
+        "fail",
+        "orders",
+    ),
+    (
+        "DAT-02",
+        snap(EventInvokeConfigs=on_failure(QUEUE), sections=sqs(SqsManagedSseEnabled=False)),
+        "fail",
+        "orders",
+    ),
+    ("DAT-02", snap(**SQS_SOURCE, sections=sqs()), "pass", "app"),
+    (
+        "DAT-02",
+        snap(**SQS_SOURCE, sections=sqs(SqsManagedSseEnabled=False, KmsMasterKeyId=KEY)),
+        "pass",
+        "app",
+    ),
+    ("DAT-02", snap(event_source_mappings=[mapping(STREAM)]), "not_applicable", "app"),
+    (
+        "DAT-02",
+        snap(
+            **SQS_SOURCE,
+            sections={"sqs": {"queues": {QUEUE: failed_read("sqs:GetQueueAttributes")}}},
+        ),
+        "error",
+        "sqs:GetQueueAttributes",
+    ),
+    (
+        "DAT-02",
+        snap(event_source_mappings=failed_read("lambda:ListEventSourceMappings")),
+        "error",
+        "lambda:ListEventSourceMappings",
+    ),
+    ("DAT-03", snap(sections=sns()), "fail", "app's SNS topic events has no KmsMasterKeyId"),
+    (
+        "DAT-03",
+        snap(EventInvokeConfigs=on_failure(TOPIC), sections=sns(endpoint=function_arn("other"))),
+        "fail",
+        "events",
+    ),
+    ("DAT-03", snap(sections=sns(key="alias/sns")), "pass", "app"),
+    ("DAT-03", snap(sections=sns(endpoint=function_arn("other"))), "not_applicable", "app"),
+    (
+        "DAT-03",
+        snap(
+            sections={
+                "sns": {
+                    "subscriptions": failed_read("sns:ListSubscriptions"),
+                    "topics": failed_read("sns:ListSubscriptions"),
+                }
+            }
+        ),
+        "error",
+        "sns:ListSubscriptions",
+    ),
+    (
+        "DAT-03",
+        snap(
+            sections={
+                "sns": {**sns()["sns"], "topics": {TOPIC: failed_read("sns:GetTopicAttributes")}}
+            }
+        ),
+        "error",
+        "sns:GetTopicAttributes",
+    ),
+    (
+        "DAT-04",
+        snap(KMSKeyArn=KEY, sections=kms({**CMK, "KeyRotationEnabled": False})),
+        "fail",
+        f"app uses customer-managed key {KEY} with automatic rotation disabled",
+    ),
+    (
+        "DAT-04",
+        snap(sections={**logs(KEY), **kms({**CMK, "KeyRotationEnabled": False})}),
+        "fail",
+        KEY,
+    ),
+    ("DAT-04", snap(KMSKeyArn=KEY, sections={**logs(KEY), **kms(CMK)}), "pass", "app"),
+    (
+        "DAT-04",
+        snap(KMSKeyArn=KEY, sections=kms({"KeyManager": "AWS"})),
+        "not_applicable",
+        "app uses no customer-managed KMS key",
+    ),
+    ("DAT-04", snap(sections=logs()), "not_applicable", "app"),
+    (
+        "DAT-04",
+        snap(KMSKeyArn=KEY, sections=kms(failed_read("kms:GetKeyRotationStatus"))),
+        "error",
+        "kms:GetKeyRotationStatus",
+    ),
+    (
+        "DAT-04",
+        snap(sections={"logs": {"log_groups": failed_read("logs:DescribeLogGroups")}}),
+        "error",
+        "logs:DescribeLogGroups",
+    ),
+    ("DAT-05", snap(sections=logs()), "fail", "app's log group /aws/lambda/app has no kmsKeyId"),
+    (
+        "DAT-05",
+        snap(
+            LoggingConfig={"LogFormat": "JSON", "LogGroup": "shared"}, sections=logs(name="shared")
+        ),
+        "fail",
+        "shared",
+    ),
+    ("DAT-05", snap(sections=logs(KEY)), "pass", KEY),
+    ("DAT-05", snap(sections=logs(name="/aws/lambda/other")), "not_applicable", "does not exist"),
+    (
+        "DAT-05",
+        snap(sections={"logs": {"log_groups": failed_read("logs:DescribeLogGroups")}}),
+        "error",
+        "logs:DescribeLogGroups",
+    ),
+]
+
+# -- REL --------------------------------------------------------------------------------
+
+
+def targets(dead_letter: Any = None, function: Any = FN) -> dict[str, Any]:
+    target = {
+        "Rule": "nightly",
+        "RuleArn": RULE,
+        "EventBusName": "default",
+        "State": "ENABLED",
+        "Id": "t1",
+        "FunctionArn": function,
+        "DeadLetterConfig": dead_letter,
+        "RetryPolicy": None,
+    }
+    return {"events": {"targets": [target]}}
+
+
+def notification(function: Any = FN) -> dict[str, Any]:
+    return {
+        "s3": {
+            "notifications": [
+                {"Bucket": "uploads", "FunctionArn": function, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        }
+    }
+
+
+def stage(methods: Any) -> dict[str, Any]:
+    return {
+        "apigw": {
+            "stages": [
+                {
+                    "api_id": "a1",
+                    "api_name": "shop",
+                    "api_type": "REST",
+                    "stage": "prod",
+                    "stage_arn": f"arn:aws:apigateway:{REGION}::/restapis/a1/stages/prod",
+                    "access_log_destination": None,
+                    "throttling": None,
+                    "web_acl_arn": None,
+                    "methods": methods,
+                }
+            ]
+        }
+    }
+
+
+def method(function: str = FN) -> dict[str, Any]:
+    return {
+        "resource_path": "/orders",
+        "http_method": "GET",
+        "authorization_type": "NONE",
+        "api_key_required": False,
+        "function_arn": function,
+    }
+
+
+STREAM_OK = {
+    "DestinationConfig": {"OnFailure": {"Destination": QUEUE}},
+    "MaximumRetryAttempts": 3,
+    "BisectBatchOnFunctionError": True,
+}
+ALIAS = {"Name": "live", "FunctionVersion": "3", "AliasArn": f"{FN}:live"}
+LATEST = {"Name": "dev", "FunctionVersion": "$LATEST", "AliasArn": f"{FN}:dev"}
+
+REL = [
+    ("REL-01", snap(sections=sns()), "fail", "app is invoked asynchronously (sns_subscriptions)"),
+    ("REL-01", snap(sections=targets()), "fail", "eventbridge_rules"),
+    ("REL-01", snap(sections=notification()), "fail", "s3_buckets"),
+    (
+        "REL-01",
+        snap(EventInvokeConfigs=[{"FunctionArn": FN, "MaximumRetryAttempts": 2}]),
+        "fail",
+        "event_invoke_configs",
+    ),
+    ("REL-01", snap(DeadLetterConfig={"TargetArn": QUEUE}, sections=sns()), "pass", QUEUE),
+    ("REL-01", snap(EventInvokeConfigs=on_failure(QUEUE), sections=targets()), "pass", QUEUE),
+    (
+        "REL-01",
+        snap(
+            sections={
+                **targets(function=function_arn("other")),
+                **notification(function_arn("other")),
+            }
+        ),
+        "not_applicable",
+        "app is not invoked asynchronously",
+    ),
+    (
+        "REL-01",
+        snap(sections=targets(function=failed_read("events:ListTargetsByRule"))),
+        "error",
+        "events:ListTargetsByRule",
+    ),
+    (
+        "REL-01",
+        snap(sections=notification(failed_read("s3:GetBucketNotificationConfiguration"))),
+        "error",
+        "s3:GetBucketNotificationConfiguration",
+    ),
+    (
+        "REL-01",
+        snap(EventInvokeConfigs=failed_read("lambda:ListFunctionEventInvokeConfigs")),
+        "error",
+        "lambda:ListFunctionEventInvokeConfigs",
+    ),
+    ("REL-02", snap(), "fail", "app has no reserved concurrency"),
+    ("REL-02", snap(ReservedConcurrentExecutions=50), "pass", "app has reserved concurrency 50"),
+    (
+        "REL-02",
+        snap(ReservedConcurrentExecutions=failed_read("lambda:GetFunction")),
+        "error",
+        "lambda:GetFunction",
+    ),
+    ("REL-03", snap(), "fail", "app has no alias"),
+    ("REL-03", snap(Aliases=[LATEST]), "fail", "app's aliases dev all point at $LATEST"),
+    ("REL-03", snap(Aliases=[LATEST, ALIAS]), "pass", "live points at published version 3"),
+    ("REL-03", snap(Aliases=failed_read("lambda:ListAliases")), "error", "lambda:ListAliases"),
+    (
+        "REL-04",
+        snap(**SQS_SOURCE, sections=sqs(VisibilityTimeout=59)),
+        "fail",
+        "app's SQS queue orders has VisibilityTimeout 59s",
+    ),
+    ("REL-04", snap(**SQS_SOURCE, sections=sqs(VisibilityTimeout=60)), "pass", "app"),
+    ("REL-04", snap(event_source_mappings=[mapping(STREAM)]), "not_applicable", "app"),
+    (
+        "REL-04",
+        snap(**SQS_SOURCE, sections={"sqs": {"queues": {QUEUE: failed_read("sqs:GetQueueUrl")}}}),
+        "error",
+        "sqs:GetQueueUrl",
+    ),
+    (
+        "REL-05",
+        snap(**SQS_SOURCE, sections=sqs(RedrivePolicy=None)),
+        "fail",
+        "app's SQS queue orders has no RedrivePolicy",
+    ),
+    ("REL-05", snap(**SQS_SOURCE, sections=sqs()), "pass", "app"),
+    (
+        "REL-05",
+        snap(DeadLetterConfig={"TargetArn": QUEUE}, sections=sqs(RedrivePolicy=None)),
+        "not_applicable",
+        "no SQS event source",
+    ),
+    (
+        "REL-05",
+        snap(event_source_mappings=failed_read("lambda:ListEventSourceMappings")),
+        "error",
+        "lambda:ListEventSourceMappings",
+    ),
+    (
+        "REL-06",
+        snap(
+            event_source_mappings=[
+                mapping(STREAM, MaximumRetryAttempts=-1, BisectBatchOnFunctionError=False)
+            ]
+        ),
+        "fail",
+        "no OnFailure destination, MaximumRetryAttempts -1, BisectBatchOnFunctionError",
+    ),
+    (
+        "REL-06",
+        snap(
+            event_source_mappings=[
+                mapping(TABLE_STREAM, **{**STREAM_OK, "MaximumRetryAttempts": -1})
+            ]
+        ),
+        "fail",
+        "app's stream mapping",
+    ),
+    (
+        "REL-06",
+        snap(
+            event_source_mappings=[
+                mapping(STREAM, **{**STREAM_OK, "BisectBatchOnFunctionError": False})
+            ]
+        ),
+        "fail",
+        "Bisect",
+    ),
+    (
+        "REL-06",
+        snap(
+            event_source_mappings=[mapping(STREAM, **STREAM_OK), mapping(TABLE_STREAM, **STREAM_OK)]
+        ),
+        "pass",
+        "app",
+    ),
+    ("REL-06", snap(**SQS_SOURCE), "not_applicable", "no Kinesis or DynamoDB stream"),
+    (
+        "REL-06",
+        snap(event_source_mappings=failed_read("lambda:ListEventSourceMappings")),
+        "error",
+        "lambda:ListEventSourceMappings",
+    ),
+    (
+        "REL-07",
+        snap(event_source_mappings=[mapping(FunctionResponseTypes=[])]),
+        "fail",
+        "app's SQS mapping of orders lacks ReportBatchItemFailures",
+    ),
+    (
+        "REL-07",
+        snap(event_source_mappings=[mapping(FunctionResponseTypes=["ReportBatchItemFailures"])]),
+        "pass",
+        "app",
+    ),
+    ("REL-07", snap(event_source_mappings=[mapping(STREAM)]), "not_applicable", "app"),
+    (
+        "REL-07",
+        snap(event_source_mappings=failed_read("lambda:ListEventSourceMappings")),
+        "error",
+        "lambda:ListEventSourceMappings",
+    ),
+    ("REL-08", snap(Timeout=30, sections=stage([method()])), "fail", "app is behind API Gateway"),
+    ("REL-08", snap(Timeout=29, sections=stage([method()])), "pass", "app"),
+    (
+        "REL-08",
+        snap(Timeout=900, sections=stage([method(function_arn("other"))])),
+        "not_applicable",
+        "app is not behind API Gateway",
+    ),
+    (
+        "REL-08",
+        snap(sections={"apigw": {"stages": [failed_read("apigateway:GetRestApis")]}}),
+        "error",
+        "apigateway:GetRestApis",
+    ),
+    (
+        "REL-08",
+        snap(sections=stage(failed_read("apigateway:GetResources"))),
+        "error",
+        "apigateway:GetResources",
+    ),
+    ("REL-09", snap(sections=targets()), "fail", f"app's EventBridge target {RULE}#t1"),
+    ("REL-09", snap(sections=targets({"Arn": QUEUE})), "pass", "app"),
+    ("REL-09", snap(sections=targets(function=function_arn("other"))), "not_applicable", "app"),
+    (
+        "REL-09",
+        snap(sections={"events": {"targets": failed_read("events:ListRules")}}),
+        "error",
+        "events:ListRules",
+    ),
+    ("REL-10", snap(sections=sns()), "fail", f"app's SNS subscription {SUBSCRIPTION}"),
+    ("REL-10", snap(sections=sns({"deadLetterTargetArn": QUEUE})), "pass", "app"),
+    ("REL-10", snap(sections=sns(endpoint=function_arn("other"))), "not_applicable", "app"),
+    (
+        "REL-10",
+        snap(sections=sns(failed_read("sns:GetSubscriptionAttributes"))),
+        "error",
+        "sns:GetSubscriptionAttributes",
+    ),
+]
+
+CASES = NET + DAT + REL
+
+
+@pytest.mark.parametrize(
+    ("control", "build", "status", "text"),
+    CASES,
+    ids=[f"{case[0]}-{case[2]}-{i}" for i, case in enumerate(CASES)],
+)
+def test_verdict(control: str, build: Any, status: str, text: str) -> None:
+    finding = only(control, build())
+    assert (finding.status, finding.resource_id) == (status, FN), finding.message
+    assert text in finding.message
+    if status in ("fail", "pass", "not_applicable"):
+        assert "app" in finding.message
+    if status == "error":
+        assert finding.evidence["operation"] == text
+
+
+#: Controls whose spec rule has no N/A case.
+NEVER_NA = {"REL-02", "REL-03"}
+
+
+@pytest.mark.parametrize("control", sorted({case[0] for case in CASES}))
+def test_every_outcome_is_covered(control: str) -> None:
+    statuses = {status for cid, _, status, _ in CASES if cid == control}
+    expected = {"pass", "fail", "error"} | (
+        {"not_applicable"} if control not in NEVER_NA else set()
+    )
+    assert statuses == expected
+
+
+def test_covers_every_control_of_the_domains() -> None:
+    ids = {c.id for c in builtin_catalog() if c.id[:3] in ("NET", "DAT", "REL")}
+    assert ids == {case[0] for case in CASES}
+    assert all(REGISTRY[i].scope == "function" for i in ids)
+
+
+def test_secret_age_tunable() -> None:
+    build = snap(
+        Environment=REFERENCING, sections=secret(LastRotatedDate="2026-07-01T00:00:00+00:00")
+    )
+    assert only("DAT-01", build(), prr_secret_max_age_days=180).status == "pass"
+    assert only("DAT-01", build(), prr_secret_max_age_days=149).status == "fail"
+
+
+def test_secret_evidence_has_no_value() -> None:
+    finding = only("DAT-01", snap(Environment=REFERENCING, sections=secret())())
+    assert "password" not in repr(finding.evidence)
+    assert finding.evidence["secrets"][SECRET]["age_days"] == 27
+
+
+def test_subscription_from_another_region_counts() -> None:
+    """A topic in another region of the snapshot may deliver to the function."""
+    snapshot = build_snapshot([make_function()])
+    other = "eu-west-1"
+    topic = TOPIC.replace(REGION, other)
+    snapshot.data["regions"][other] = {
+        **snapshot.data["regions"][REGION],
+        "lambda": {**snapshot.data["regions"][REGION]["lambda"], "functions": {}},
+        "sns": {
+            "subscriptions": [
+                {
+                    "SubscriptionArn": f"{topic}:1",
+                    "TopicArn": topic,
+                    "Endpoint": FN,
+                    "RedrivePolicy": None,
+                }
+            ],
+            "topics": {topic: {"KmsMasterKeyId": None}},
+        },
+    }
+    assert only("REL-10", snapshot).status == "fail"
+    assert only("DAT-03", snapshot).message.endswith("events has no KmsMasterKeyId")
+    assert only("REL-01", snapshot).status == "fail"
