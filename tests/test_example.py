@@ -45,5 +45,7 @@ def test_example_service_gives_a_complete_schema_valid_matrix(
     assert statuses["ORD-01"] == statuses["OBS-01"] == statuses["FIN-01"] == "pass"
     assert statuses["SEC-04"] == "fail"  # the example deploys no code signing config
     assert statuses["GOV-04"] == "error"  # moto: config:DescribeConformancePacks missing
+    gov04 = next(c for c in document["controls"] if c["id"] == "GOV-04")
+    assert "DescribeConformancePacks" in gov04["moto_gaps"][0]
     assert document["summary"]["controls_tested"] >= 55
     result.stdout.fnmatch_lines(["*prr control coverage: moto*", "ORD  *"])

@@ -79,6 +79,7 @@ def test_no_aws_in_snapshot_mode(prr_session):
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     result.stdout.fnmatch_lines(["*evaluating a stored snapshot (--prr-snapshot); no AWS access*"])
     assert replay["targets"][0]["mode"] == "snapshot"
+    assert replay["targets"][0]["snapshot_mode"] == "moto"
     assert replay["targets"][0]["snapshot_sha256"] == live["targets"][0]["snapshot_sha256"]
     assert replay["controls"] == live["controls"]
 

@@ -316,3 +316,48 @@ def test_random_faults_only_ever_mark_the_data_of_the_failed_operations(seeded) 
             assert failed in injected, f"{path} marked for {failed}, not injected"
 
     check()
+
+
+def test_no_fault_ever_turns_a_verdict_into_a_pass(seeded) -> None:
+    """Fail closed end to end: with any reads failing, every built-in control's verdict
+    for every resource is what it was without faults, or ERROR; never a new PASS."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from faults import FAULTS
+    from pytest_prr.builtin import registered_checks
+    from pytest_prr.catalog import builtin_catalog
+    from pytest_prr.checks.base import run_check
+
+    checks = registered_checks()
+    tunables = builtin_catalog().tunables({}, "test")
+
+    def verdicts(snapshot: Snapshot) -> dict[tuple[str, str], str]:
+        return {
+            (finding.control_id, finding.resource_id): finding.status
+            for check in checks.values()
+            for finding in run_check(check, snapshot, tunables)
+        }
+
+    clean_snapshot = take_snapshot(boto3.Session(region_name=REGION), ACCOUNT)
+    clean = verdicts(clean_snapshot)
+    operations = sorted(clean_snapshot.data["calls"])
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        st.sets(st.sampled_from(operations), min_size=1, max_size=3),
+        st.sampled_from(sorted(FAULTS)),
+    )
+    def check(injected: set[str], fault: str) -> None:
+        session = boto3.Session(region_name=REGION)
+        for operation in injected:
+            service, api = operation.split(":")
+            event = session.client(service).meta.service_model.service_id.hyphenize()
+            inject_fault(session, event, api, fault)
+        faulted = verdicts(take_snapshot(session, ACCOUNT))
+        for key, status in faulted.items():
+            if status == "error":
+                continue
+            assert clean.get(key) == status, f"{key}: {clean.get(key)} became {status}"
+
+    check()

@@ -65,22 +65,28 @@ class ControlFailed(Exception):
 class ControlItem(pytest.Item):
     """One built-in control evaluated over the run's snapshot."""
 
-    def __init__(self, *, check: Check, run: ReadinessRun, **kwargs: Any) -> None:
+    def __init__(
+        self, *, control_id: str, check: Check | None, run: ReadinessRun, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
+        self.control_id = control_id
         self.check = check
         self.run = run
         self.findings: list[Finding] = []
-        self.add_marker(getattr(pytest.mark, MARKER)(check.control_id))
+        self.add_marker(getattr(pytest.mark, MARKER)(control_id))
 
-    def runtest(self) -> None:
+    def evaluate(self) -> list[Finding]:
         from pytest_prr.checks.base import run_check
 
         snapshot = self.run.snapshot
-        assert snapshot is not None, "a readiness run always has a snapshot"
-        self.findings = run_check(self.check, snapshot, self.run.tunables)
+        assert snapshot is not None and self.check is not None
+        return run_check(self.check, snapshot, self.run.tunables)
+
+    def runtest(self) -> None:
+        self.findings = self.evaluate()
         problems = [finding for finding in self.findings if finding.status in PROBLEMS]
         if problems:
-            control = self.run.catalog[self.check.control_id]
+            control = self.run.catalog[self.control_id]
             lines = [
                 f"{control.id} {control.title}: {len(problems)} of "
                 f"{len(self.findings)} resource(s) not compliant"
@@ -96,14 +102,37 @@ class ControlItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"prr built-in control {self.check.control_id}"
+        return self.path, None, f"prr built-in control {self.control_id}"
+
+
+class AttestedItem(ControlItem):
+    """A process control, evidenced by the run's attestations as of the snapshot date."""
+
+    def evaluate(self) -> list[Finding]:
+        import datetime
+
+        from pytest_prr.attestations import evaluate
+        from pytest_prr.checks.base import Finding
+
+        snapshot = self.run.snapshot
+        assert snapshot is not None
+        today = datetime.date.fromisoformat(snapshot.taken_at[:10])
+        control = self.run.catalog[self.control_id]
+        return [
+            Finding(self.control_id, scope, None, status, message, evidence)
+            for scope, status, message, evidence in evaluate(
+                control.id, control.valid_days, self.run.attestations, today
+            )
+        ]
 
 
 def control_items(session: pytest.Session, run: ReadinessRun, patterns: str | None) -> list[Any]:
     """The built-in items of this run, in catalog order (the same in every xdist worker)."""
     checks = registered_checks()
+    attested = {control.id for control in run.catalog if control.automation == "attested"}
     selected, unmatched = select_controls(
-        (control.id for control in run.catalog if control.id in checks), patterns
+        (control.id for control in run.catalog if control.id in checks or control.id in attested),
+        patterns,
     )
     if unmatched:
         raise pytest.UsageError(
@@ -111,12 +140,13 @@ def control_items(session: pytest.Session, run: ReadinessRun, patterns: str | No
             "(`prr catalog` lists them)"
         )
     return [
-        ControlItem.from_parent(
+        (AttestedItem if control_id in attested else ControlItem).from_parent(
             session,
             name=control_id,
             nodeid=f"prr::{control_id}",
             path=session.config.rootpath,
-            check=checks[control_id],
+            control_id=control_id,
+            check=checks.get(control_id),
             run=run,
         )
         for control_id in selected

@@ -100,6 +100,7 @@ def _catalog_json(catalog: Catalog, controls: list) -> dict:
                 ],
                 "frameworks": {key: list(refs) for key, refs in control.frameworks.items()},
                 **({"valid_days": control.valid_days} if control.valid_days else {}),
+                **({"moto_gaps": list(control.moto_gaps)} if control.moto_gaps else {}),
             }
             for control in controls
         ],

@@ -28,6 +28,7 @@ HELP_ACCOUNT = (
 )
 HELP_JSON = "write the control-coverage matrix (prr-results/1 JSON) to PATH"
 HELP_CATALOG = "YAML file(s) of your own controls, added to the built-in catalog"
+HELP_ATTESTATIONS = "YAML file of attestations for the process controls (PRC-*)"
 HELP_SNAPSHOT_OUT = "save the account snapshot to PATH (and its SHA-256 to PATH.sha256)"
 HELP_SNAPSHOT = "evaluate the snapshot stored at PATH, without any AWS access"
 HELP_ALLOW_WRITES = (
@@ -65,6 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--prr-allow-writes", action="store_true", dest="prr_allow_writes", help=HELP_ALLOW_WRITES
     )
     parser.addini("prr_catalog", HELP_CATALOG, type="paths", default=[])
+    parser.addini("prr_attestations", HELP_ATTESTATIONS, type="paths", default=[])
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -167,6 +169,7 @@ def _start_run(config: pytest.Config, account: Account, settings: AccountSetting
         account=account,
         catalog=catalog,
         tunables=tunables,
+        attestations=_attestations(config, catalog),
         json_path=_path_option(config, "prr_json"),
         snapshot_out=_path_option(config, "prr_snapshot_out"),
         allow_writes=config.option.prr_allow_writes,
@@ -186,6 +189,20 @@ def _start_run(config: pytest.Config, account: Account, settings: AccountSetting
         _verify_identity(account)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistControllerHooks(run), "prr-xdist")
+
+
+def _attestations(config: pytest.Config, catalog: Catalog) -> list[Any]:
+    from pytest_prr.attestations import AttestationError, load_attestations
+
+    attested = [control.id for control in catalog if control.automation == "attested"]
+    try:
+        return [
+            attestation
+            for path in config.getini("prr_attestations")
+            for attestation in load_attestations(Path(path), attested)
+        ]
+    except AttestationError as error:
+        raise pytest.UsageError(f"prr: {error}") from error
 
 
 def _verify_identity(account: Any) -> None:

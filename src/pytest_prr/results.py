@@ -109,6 +109,8 @@ class Target:
     mode: str
     snapshot_taken_at: str | None = None
     snapshot_sha256: str | None = None
+    #: Where a replayed snapshot (mode "snapshot") was taken: live, endpoint or moto.
+    snapshot_mode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -121,6 +123,8 @@ class Target:
             target["snapshot_taken_at"] = self.snapshot_taken_at
         if self.snapshot_sha256:
             target["snapshot_sha256"] = self.snapshot_sha256
+        if self.snapshot_mode:
+            target["snapshot_mode"] = self.snapshot_mode
         return target
 
 
@@ -140,9 +144,11 @@ def build_document(
     by_control: dict[str, list[Result]] = defaultdict(list)
     for result in merge_phases(results):
         by_control[result.control_id].append(result)
+    on_moto = any("moto" in (target.mode, target.snapshot_mode) for target in targets)
     controls = []
     for control in catalog:
         found = sorted(by_control.get(control.id, []), key=_result_order)
+        gaps = {"moto_gaps": list(control.moto_gaps)} if on_moto and control.moto_gaps else {}
         controls.append(
             {
                 "id": control.id,
@@ -154,6 +160,7 @@ def build_document(
                 "frameworks": {key: list(refs) for key, refs in control.frameworks.items() if refs},
                 "tests": sorted({result.test for result in found}),
                 "resources": [_resource_entry(result) for result in found],
+                **gaps,
             }
         )
     tested = sum(1 for control in controls if control["status"] != "not_tested")

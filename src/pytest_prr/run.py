@@ -17,6 +17,7 @@ from pytest_prr.catalog import Catalog
 from pytest_prr.results import Result, Target, build_document, describe_exception, phase_status
 
 if TYPE_CHECKING:
+    from pytest_prr.attestations import Attestation
     from pytest_prr.checks.base import Finding
     from pytest_prr.snapshot.model import Snapshot
 
@@ -35,6 +36,7 @@ class ReadinessRun:
     snapshot_out: Path | None = None
     allow_writes: bool = False
     tunables: Mapping[str, Any] = field(default_factory=dict)
+    attestations: list[Attestation] = field(default_factory=list)
     endpoint_url: str | None = None
     results: list[Result] = field(default_factory=list)
     document: dict[str, Any] | None = None
@@ -53,6 +55,9 @@ class ReadinessRun:
             mode=self.account.mode,
             snapshot_taken_at=self.snapshot_taken_at,
             snapshot_sha256=self.snapshot_sha256,
+            snapshot_mode=self.snapshot.data["account"]["mode"]
+            if self.account.mode == "snapshot" and self.snapshot is not None
+            else None,
         )
 
     def open_session(self) -> Any:
@@ -188,7 +193,7 @@ class ReadinessRun:
 
         if excinfo is not None and not isinstance(excinfo.value, ControlFailed):
             message = f"the check crashed: {describe_exception(excinfo.value, '')}"
-            return self.results_for([item.check.control_id], item.nodeid, "error", message)
+            return self.results_for([item.control_id], item.nodeid, "error", message)
         return self.results_for_findings(item.findings, item.nodeid)
 
     def results_for_findings(self, findings: Iterable[Finding], test: str) -> list[Result]:

@@ -30,6 +30,7 @@ def render_matrix(document: Mapping[str, Any], *, verbose: bool = False) -> list
     for control in document["controls"]:
         if control["status"] in _PROBLEMS or (verbose and control["status"] == "not_tested"):
             lines.append(_control_line(control))
+            lines.extend(f"      moto gap: {gap}" for gap in control.get("moto_gaps", []))
             lines.extend(
                 f"      {_resource_line(r)}"
                 for r in control["resources"]
