@@ -7,18 +7,16 @@ stands in its place: a moto gap is an error in the snapshot, never data.
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from faults import inject_fault
+from moto_seed import ACCOUNT, REGION, collect, function, mocked_account
 from pytest_prr.snapshot.collect import cloudwatch
 from pytest_prr.snapshot.collect.apigw import collect_apigw
 from pytest_prr.snapshot.collect.cloudwatch import collect_cloudwatch
@@ -28,58 +26,15 @@ from pytest_prr.snapshot.collect.deploy import (
     collect_deploy,
 )
 from pytest_prr.snapshot.collect.guardrails import collect_guardrails, collect_organizations
-from pytest_prr.snapshot.collect.lambda_ import collect_lambda
 from pytest_prr.snapshot.collect.logs import collect_logs
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.model import is_error
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-Collector = Callable[..., dict[str, Any]]
-
 
 @pytest.fixture
 def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(variable, raising=False)
-    with mock_aws():
-        session = boto3.Session(region_name=REGION)
-        session.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(TRUST))
+    with mocked_account(monkeypatch) as session:
         yield session
-
-
-def function(session: boto3.Session, name: str, **config: Any) -> str:
-    """A deployed function's ARN; ``config`` as CreateFunction takes it."""
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as package:
-        package.writestr("app.py", "def handler(event, context):\n    return None\n")
-    return session.client("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=f"arn:aws:iam::{ACCOUNT}:role/fn",
-        Handler="app.handler",
-        Code={"ZipFile": archive.getvalue()},
-        **config,
-    )["FunctionArn"]
-
-
-def collect(
-    collector: Collector, session: boto3.Session, region: str = REGION, **options: Any
-) -> tuple[dict[str, Any], dict[str, int]]:
-    """``collector`` over the Lambda section read now, with the calls it made itself."""
-    section = {"lambda": collect_lambda(Reader(session), region)}
-    reader = Reader(session)
-    return collector(reader, region, section, **options), dict(reader.calls)
 
 
 def failed(value: Any, operation: str) -> bool:

@@ -6,21 +6,18 @@ account, so the wiring the tests assert on is the wiring AWS (moto) reports.
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from faults import inject_fault
+from moto_seed import ACCOUNT, REGION, Collector, collect, function, mocked_account
 from pytest_prr.snapshot.collect.ec2 import collect_ec2
 from pytest_prr.snapshot.collect.events import collect_events
 from pytest_prr.snapshot.collect.kms import collect_kms
-from pytest_prr.snapshot.collect.lambda_ import collect_lambda
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.collect.s3 import collect_s3
 from pytest_prr.snapshot.collect.secrets import collect_secrets
@@ -28,56 +25,11 @@ from pytest_prr.snapshot.collect.sns import collect_sns
 from pytest_prr.snapshot.collect.sqs import collect_sqs
 from pytest_prr.snapshot.model import error_marker, is_error
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-Collector = Callable[[Reader, str, dict[str, Any]], dict[str, Any]]
-
 
 @pytest.fixture
 def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(variable, raising=False)
-    with mock_aws():
-        session = boto3.Session(region_name=REGION)
-        session.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(TRUST))
+    with mocked_account(monkeypatch) as session:
         yield session
-
-
-def function(session: boto3.Session, name: str, region: str = REGION, **config: Any) -> str:
-    """A deployed function's ARN; ``config`` as CreateFunction takes it."""
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as package:
-        package.writestr("app.py", "def handler(event, context):\n    return None\n")
-    return session.client("lambda", region_name=region).create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=f"arn:aws:iam::{ACCOUNT}:role/fn",
-        Handler="app.handler",
-        Code={"ZipFile": archive.getvalue()},
-        **config,
-    )["FunctionArn"]
-
-
-def collect(
-    collector: Collector,
-    session: boto3.Session,
-    region: str = REGION,
-    extra: dict[str, Any] | None = None,
-) -> tuple[dict[str, Any], dict[str, int]]:
-    """``collector`` over the Lambda section read now, with the calls it made."""
-    section = {"lambda": collect_lambda(Reader(session), region), **(extra or {})}
-    reader = Reader(session)
-    return collector(reader, region, section), dict(reader.calls)
 
 
 def failed(value: Any, operation: str) -> bool:

@@ -1,0 +1,74 @@
+"""Seeding moto with real boto3 calls, shared by the collector tests."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from pytest_prr.snapshot.collect.lambda_ import collect_lambda
+from pytest_prr.snapshot.collect.reader import Reader
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+Collector = Callable[..., dict[str, Any]]
+
+
+def lambda_zip() -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as package:
+        package.writestr("app.py", "def handler(event, context):\n    return None\n")
+    return archive.getvalue()
+
+
+@contextmanager
+def mocked_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
+    """A moto account with the execution role ``fn``, safe from the machine's AWS setup."""
+    for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(variable, raising=False)
+    with mock_aws():
+        session = boto3.Session(region_name=REGION)
+        session.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(TRUST))
+        yield session
+
+
+def function(session: boto3.Session, name: str, region: str = REGION, **config: Any) -> str:
+    """A deployed function's ARN; ``config`` as CreateFunction takes it."""
+    return session.client("lambda", region_name=region).create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/fn",
+        Handler="app.handler",
+        Code={"ZipFile": lambda_zip()},
+        **config,
+    )["FunctionArn"]
+
+
+def collect(
+    collector: Collector,
+    session: boto3.Session,
+    region: str = REGION,
+    extra: dict[str, Any] | None = None,
+    **options: Any,
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """``collector`` over the Lambda section read now, with the calls it made itself."""
+    section = {"lambda": collect_lambda(Reader(session), region), **(extra or {})}
+    reader = Reader(session)
+    return collector(reader, region, section, **options), dict(reader.calls)
