@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
 
 FAULTS = {
     "AccessDenied": (403, "AccessDeniedException", "User is not authorized to perform this"),
     "Throttling": (429, "TooManyRequestsException", "Rate exceeded"),
     "ServerError": (500, "ServiceException", "Internal failure"),
+    "Timeout": None,
 }
 
 
@@ -23,6 +25,13 @@ def inject_fault(session: Any, service: str, operation: str, fault: str = "Acces
     ``service`` is the botocore event name of the service (``lambda``, ``iam``, ``sqs``,
     ``cloudwatch``, ...); ``operation`` the API name (``GetPolicy``).
     """
+    if FAULTS[fault] is None:
+
+        def time_out(**_: Any) -> None:
+            raise ReadTimeoutError(endpoint_url=f"https://{service}.fault.invalid")
+
+        session.events.register(f"before-call.{service}.{operation}", time_out)
+        return
     status, code, message = FAULTS[fault]
 
     def fail(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:

@@ -191,6 +191,21 @@ def seed_wired_function(endpoint: str) -> dict[str, str]:
     client("sns").subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function)
     client("events").put_rule(Name="nightly", ScheduleExpression="rate(1 day)")
     client("events").put_targets(Rule="nightly", Targets=[{"Id": "1", "Arn": function}])
+    client("lambda").add_permission(
+        FunctionName="wired",
+        StatementId="s3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+    )
+    client("s3").create_bucket(Bucket="uploads")
+    client("s3").put_bucket_notification_configuration(
+        Bucket="uploads",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": function, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
     client("logs").create_log_group(logGroupName="/aws/lambda/wired")
     client("logs").put_retention_policy(logGroupName="/aws/lambda/wired", retentionInDays=400)
     client("cloudwatch").put_metric_alarm(
@@ -232,6 +247,7 @@ def test_endpoint_snapshot_holds_every_wired_resource(project: Project, moto_end
     assert wired["queue"] in region["sqs"]["queues"]
     assert [s["TopicArn"] for s in region["sns"]["subscriptions"]] == [wired["topic"]]
     assert [t["FunctionArn"] for t in region["events"]["targets"]] == [wired["function"]]
+    assert [n["Bucket"] for n in region["s3"]["notifications"]] == ["uploads"]
     assert region["logs"]["log_groups"]["/aws/lambda/wired"]["retentionInDays"] == 400
     assert [a["AlarmName"] for a in region["cloudwatch"]["alarms"]] == ["wired-errors"]
     assert region["secrets"]["secrets"][wired["secret"]]["exists"] is True

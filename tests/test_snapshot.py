@@ -152,7 +152,7 @@ def test_environment_secrets_never_reach_the_snapshot(session, seeded, tmp_path)
     assert orders["Environment"]["AWS_KEY"]["redacted"] is True
 
 
-@pytest.mark.parametrize("fault", ["AccessDenied", "Throttling", "ServerError"])
+@pytest.mark.parametrize("fault", ["AccessDenied", "Throttling", "ServerError", "Timeout"])
 def test_a_failed_call_marks_exactly_its_data(session, seeded, fault: str) -> None:
     clean = take_snapshot(session, ACCOUNT)
     inject_fault(session, "lambda", "GetPolicy", fault)
