@@ -265,6 +265,16 @@ def test_snapshot_view_of_stored_data() -> None:
     assert snapshot.account.regions == ("eu-west-1",)
 
 
+def faulted_session(operations: set[str], fault: str) -> boto3.Session:
+    """A session on the mocked account whose ``service:Operation`` calls all fail."""
+    session = boto3.Session(region_name=REGION)
+    for operation in operations:
+        service, api = operation.split(":")
+        event = session.client(service).meta.service_model.service_id.hyphenize()
+        inject_fault(session, event, api, fault)
+    return session
+
+
 def differences(clean: Any, faulted: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     """Paths where ``faulted`` departs from ``clean``, with the faulted value there."""
     if is_error(faulted):
@@ -301,12 +311,7 @@ def test_random_faults_only_ever_mark_the_data_of_the_failed_operations(seeded) 
         st.sampled_from(sorted(FAULTS)),
     )
     def check(injected: set[str], fault: str) -> None:
-        session = boto3.Session(region_name=REGION)
-        for operation in injected:
-            service, api = operation.split(":")
-            event = session.client(service).meta.service_model.service_id.hyphenize()
-            inject_fault(session, event, api, fault)
-        faulted = take_snapshot(session, ACCOUNT).data
+        faulted = take_snapshot(faulted_session(injected, fault), ACCOUNT).data
         for path, value in differences(
             {k: v for k, v in clean.items() if k not in ("calls", "taken_at")},
             {k: v for k, v in faulted.items() if k not in ("calls", "taken_at")},
@@ -349,12 +354,7 @@ def test_no_fault_ever_turns_a_verdict_into_a_pass(seeded) -> None:
         st.sampled_from(sorted(FAULTS)),
     )
     def check(injected: set[str], fault: str) -> None:
-        session = boto3.Session(region_name=REGION)
-        for operation in injected:
-            service, api = operation.split(":")
-            event = session.client(service).meta.service_model.service_id.hyphenize()
-            inject_fault(session, event, api, fault)
-        faulted = verdicts(take_snapshot(session, ACCOUNT))
+        faulted = verdicts(take_snapshot(faulted_session(injected, fault), ACCOUNT))
         for key, status in faulted.items():
             if status == "error":
                 continue

@@ -34,6 +34,14 @@ def _validate_control_ids(control_ids: tuple[object, ...]) -> None:
             )
 
 
+def control_ids(item: pytest.Item) -> list[str]:
+    """The control IDs a test is marked with, in order, without repeats."""
+    ids: dict[str, None] = {}
+    for mark in item.iter_markers(MARKER):
+        ids.update(dict.fromkeys(mark.args))
+    return list(ids)
+
+
 class NotApplicable(pytest.skip.Exception):
     """Raised by :func:`not_applicable`; a skip that the matrix records as not_applicable."""
 

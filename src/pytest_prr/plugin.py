@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_prr.api import MARKER
+from pytest_prr.api import MARKER, control_ids
 from pytest_prr.fixtures import prr_account, prr_client, prr_session, prr_snapshot
 
 if TYPE_CHECKING:
@@ -263,14 +263,6 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
             )
             report.result = []
     return report
-
-
-def control_ids(item: pytest.Item) -> list[str]:
-    """The control IDs a test is marked with, in order, without repeats."""
-    ids: dict[str, None] = {}
-    for mark in item.iter_markers(MARKER):
-        ids.update(dict.fromkeys(mark.args))
-    return list(ids)
 
 
 class _ReadinessHooks:
