@@ -410,6 +410,7 @@ def organization(*statements: dict[str, Any], on: str = "ou") -> dict[str, Any]:
     return {
         "member": True,
         "organization_id": "o-1",
+        "management_account_id": "999988887777",
         "feature_set": "ALL",
         "targets": targets,
         "policies": {
@@ -420,6 +421,16 @@ def organization(*statements: dict[str, Any], on: str = "ou") -> dict[str, Any]:
             },
         },
     }
+
+
+@pytest.mark.parametrize(("control", "statements"), [("GOV-06", [SIGNING]), ("GOV-07", [URLS])])
+def test_management_account_fails_because_scps_never_apply_there(
+    control: str, statements: list[dict[str, Any]]
+) -> None:
+    org = {**organization(*statements, on="root"), "management_account_id": ACCOUNT_ID}
+    finding = run(control, organizations=org)
+    assert finding.status == "fail"
+    assert "management account, where SCPs never apply" in finding.message
 
 
 @pytest.mark.parametrize(

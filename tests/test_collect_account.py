@@ -892,6 +892,8 @@ def test_organizations_reads_every_scp_up_to_the_root(
     full = "p-FullAWSAccess"
     assert result["member"] is True
     assert result["feature_set"] == "ALL"
+    assert result["management_account_id"] == ACCOUNT
+    assert result["management_account_id"] != organization["account"]
     assert result["targets"] == [
         {
             "Id": organization["account"],

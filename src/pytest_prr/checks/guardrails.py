@@ -256,6 +256,12 @@ def _scp_guardrail(
             f"{what}",
             feature_set=feature_set,
         )
+    if organizations.get("management_account_id") == account:
+        return failed(
+            f"account {account} is its organization's management account, where SCPs never "
+            f"apply, so no SCP {what} there",
+            management_account_id=account,
+        )
     policies, missing = attached_policies(organizations)
     denials = {a: denying_statements(policies, a, request, account) for a in actions}
     evidence = {"scps": [p.get("Name") for _, p in policies], "denials": denials}

@@ -169,6 +169,7 @@ def collect_organizations(reader: Reader, account_id: str) -> dict[str, Any]:
     return {
         "member": True,
         "organization_id": details.get("Id"),
+        "management_account_id": details.get("MasterAccountId"),
         "feature_set": details.get("FeatureSet"),
         "targets": targets,
         "policies": dict(zip(ids, policies, strict=True)),
