@@ -25,6 +25,15 @@ class Project:
     def pyproject(self, body: str = "") -> None:
         self.pytester.makefile(".toml", pyproject=textwrap.dedent(body))
 
+    def endpoint_account(self, endpoint_url: str, regions: tuple[str, ...] = ("us-east-1",)):
+        """Configure account ``local`` as the emulator at ``endpoint_url``."""
+        self.pyproject(
+            "[tool.prr.accounts.local]\n"
+            'account_id = "123456789012"\n'
+            f"regions = {list(regions)!r}\n".replace("'", '"')
+            + f'endpoint_url = "{endpoint_url}"\n'
+        )
+
     def tests(self, source: str, name: str = "test_readiness") -> Path:
         return self.pytester.makepyfile(**{name: textwrap.dedent(source)})
 

@@ -394,14 +394,7 @@ def test_live_account_verified_by_sts_runs(
 
 
 def test_endpoint_account_reaches_the_emulator(project: Project, moto_endpoint: str) -> None:
-    project.pyproject(
-        f"""
-        [tool.prr.accounts.local]
-        account_id = "123456789012"
-        regions = ["eu-central-1", "eu-west-1"]
-        endpoint_url = "{moto_endpoint}"
-        """
-    )
+    project.endpoint_account(moto_endpoint, regions=("eu-central-1", "eu-west-1"))
     project.tests(
         """
         import pytest_prr as prr

@@ -109,7 +109,7 @@ def test_snapshot_and_account_together_is_a_usage_error(project: Project) -> Non
 def test_user_writes_are_refused_in_endpoint_mode(project: Project, moto_endpoint: str) -> None:
     import boto3
 
-    from test_snapshot import TRUST, code
+    from moto_seed import TRUST, lambda_zip
 
     seed = boto3.Session(
         region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
@@ -123,16 +123,9 @@ def test_user_writes_are_refused_in_endpoint_mode(project: Project, moto_endpoin
         Runtime="python3.12",
         Role=role["Arn"],
         Handler="app.handler",
-        Code={"ZipFile": code()},
+        Code={"ZipFile": lambda_zip()},
     )
-    project.pyproject(
-        f"""
-        [tool.prr.accounts.local]
-        account_id = "123456789012"
-        regions = ["us-east-1"]
-        endpoint_url = "{moto_endpoint}"
-        """
-    )
+    project.endpoint_account(moto_endpoint)
     project.tests(
         """
         import pytest_prr as prr
@@ -164,7 +157,8 @@ def seed_wired_function(endpoint: str) -> dict[str, str]:
     """A function with one resource of every wired kind, on a moto server, through boto3."""
     import boto3
 
-    from test_snapshot import FAKE_KEY, TRUST, code
+    from moto_seed import TRUST, lambda_zip
+    from test_snapshot import FAKE_KEY
 
     session = boto3.Session(
         region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
@@ -180,7 +174,7 @@ def seed_wired_function(endpoint: str) -> dict[str, str]:
         Runtime="python3.12",
         Role=role["Role"]["Arn"],
         Handler="app.handler",
-        Code={"ZipFile": code()},
+        Code={"ZipFile": lambda_zip()},
         Environment={"Variables": {"DB_SECRET": secret["ARN"], "LEAKED": FAKE_KEY}},
     )["FunctionArn"]
     queue = client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
@@ -228,14 +222,7 @@ def test_endpoint_snapshot_holds_every_wired_resource(project: Project, moto_end
     from test_snapshot import FAKE_KEY
 
     wired = seed_wired_function(moto_endpoint)
-    project.pyproject(
-        f"""
-        [tool.prr.accounts.local]
-        account_id = "123456789012"
-        regions = ["us-east-1"]
-        endpoint_url = "{moto_endpoint}"
-        """
-    )
+    project.endpoint_account(moto_endpoint)
     project.tests("def test_plain(): pass")
     project.run("--prr-account=local", "--prr-snapshot-out=s.json").assert_outcomes(passed=1)
     text = (project.path / "s.json").read_text()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from faults import inject_fault
+from moto_seed import TRUST, lambda_zip
 from pytest_prr.accounts import Account
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.model import DataUnavailable, Snapshot, is_error, require
@@ -23,26 +22,9 @@ from pytest_prr.snapshot.take import take_snapshot
 
 REGION = "us-east-1"
 ACCOUNT = Account(name="moto", account_id="123456789012", regions=(REGION,), mode="moto")
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 FAKE_KEY = "AKIA" + "Q3EXAMPLEKEY7890"
 #: Operations moto 5.2 does not implement: an honest moto-mode snapshot marks them failed.
 MOTO_GAPS = {"lambda:ListCodeSigningConfigs", "config:DescribeConformancePacks"}
-
-
-def code() -> bytes:
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("app.py", "def handler(event, context):\n    return event\n")
-    return archive.getvalue()
 
 
 @pytest.fixture
@@ -80,7 +62,7 @@ def seeded(session: boto3.Session) -> dict[str, Any]:
             Runtime="python3.12",
             Role=role["Arn"],
             Handler="app.handler",
-            Code={"ZipFile": code()},
+            Code={"ZipFile": lambda_zip()},
             Environment={"Variables": env},
             TracingConfig={"Mode": "Active"},
             Tags={"Owner": "team"},
@@ -125,7 +107,7 @@ def test_snapshot_holds_functions_roles_and_policies(session, seeded) -> None:
 
 def test_layers_of_the_account_come_with_their_policies(session, seeded) -> None:
     lam = session.client("lambda")
-    layer = lam.publish_layer_version(LayerName="shared", Content={"ZipFile": code()})
+    layer = lam.publish_layer_version(LayerName="shared", Content={"ZipFile": lambda_zip()})
     lam.add_layer_version_permission(
         LayerName="shared",
         VersionNumber=layer["Version"],
