@@ -1,15 +1,17 @@
-"""The ``prr`` command: the catalog and, in later releases, reports over results files."""
+"""The ``prr`` command: one subcommand per module of ``pytest_prr.commands``."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from pytest_prr.__about__ import __version__
-from pytest_prr.catalog import Catalog, CatalogError, load_catalog
+from pytest_prr.catalog import CatalogError
+
+#: The modules of ``pytest_prr.commands``, in the order ``prr --help`` lists them.
+COMMANDS = ("catalog",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,81 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pytest-prr {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
-    catalog = commands.add_parser("catalog", help="list the controls of the catalog")
-    catalog.add_argument(
-        "--catalog",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="add the controls of your own catalog file (as the prr_catalog ini option does)",
-    )
-    catalog.add_argument("--domain", action="append", default=[], help="only these domains")
-    catalog.add_argument(
-        "--format",
-        choices=("table", "json"),
-        default="table",
-        help="table (default) or json with rules, rationale, remediation and mappings",
-    )
-    catalog.set_defaults(handler=_catalog_command)
+    for name in COMMANDS:
+        importlib.import_module(f"pytest_prr.commands.{name}").register(commands)
     return parser
-
-
-def _catalog_command(args: argparse.Namespace) -> int:
-    catalog = load_catalog()
-    for path in args.catalog:
-        catalog = catalog.with_file(path)
-    domains = {domain.upper() for domain in args.domain}
-    unknown = domains - set(catalog.domains)
-    if unknown:
-        print(
-            f"prr: unknown domain(s) {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(catalog.domains)}",
-            file=sys.stderr,
-        )
-        return 2
-    controls = [c for c in catalog if not domains or c.domain in domains]
-    if args.format == "json":
-        json.dump(_catalog_json(catalog, controls), sys.stdout, indent=2)
-        print()
-    else:
-        print(f"pytest-prr catalog {catalog.version}: {len(controls)} controls")
-        for control in controls:
-            print(f"{control.id:<8} {control.severity:<8} {control.scope:<8} {control.title}")
-    return 0
-
-
-def _catalog_json(catalog: Catalog, controls: list) -> dict:
-    return {
-        "catalog_version": catalog.version,
-        "controls": [
-            {
-                "id": control.id,
-                "title": control.title,
-                "domain": control.domain,
-                "scope": control.scope,
-                "severity": control.severity,
-                "automation": control.automation,
-                "fail_when": control.fail_when,
-                "not_applicable_when": control.not_applicable_when,
-                "rationale": control.rationale,
-                "remediation": control.remediation,
-                "tunables": [
-                    {
-                        "name": t.name,
-                        "type": t.type,
-                        "default": t.default,
-                        "description": t.description,
-                    }
-                    for t in control.tunables
-                ],
-                "frameworks": {key: list(refs) for key, refs in control.frameworks.items()},
-                **({"valid_days": control.valid_days} if control.valid_days else {}),
-                **({"moto_gaps": list(control.moto_gaps)} if control.moto_gaps else {}),
-            }
-            for control in controls
-        ],
-    }
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The subcommands of ``prr``: each module registers its parser with ``register``."""
