@@ -387,6 +387,9 @@ def test_iam02_wildcard_actions(inline: Any, attached: Any, status: str, text: s
             "sqs:",
         ),
         (allow("s3:GetObjectz"), "fail", "unknown to the IAM action database: s3:GetObjectz"),
+        # X-Ray and custom metrics have no resource type: IAM only accepts "*" for them.
+        (allow(["xray:PutTraceSegments", "cloudwatch:PutMetricData"]), "pass", ""),
+        (allow(["xray:Put*", "logs:PutLogEvents"]), "fail", "logs:PutLogEvents"),
     ],
 )
 def test_iam03_risky_actions_on_all_resources(inline: dict, status: str, text: str) -> None:

