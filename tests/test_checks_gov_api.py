@@ -698,6 +698,21 @@ def test_api_key_counts_as_a_gate_for_api_03() -> None:
     assert run_stage("API-03", methods=methods).status == "pass"
 
 
+@pytest.mark.parametrize(("authorization", "status"), [("NONE", "fail"), ("CUSTOM", "pass")])
+def test_api_03_websocket_routes_carry_the_connect_authorization(
+    authorization: str, status: str
+) -> None:
+    route = method(
+        http_method=None,
+        resource_path="sendMessage",
+        authorization_type=authorization,
+        authorized_on="$connect",
+    )
+    finding = run_stage("API-03", api_type="WEBSOCKET", methods=[route])
+    assert finding.status == status
+    assert finding.evidence["methods"][0]["authorized_on"] == "$connect"
+
+
 def test_api_03_names_every_open_function() -> None:
     methods = [
         method(authorization_type="NONE", function_arn=function_arn(f"fn{i}")) for i in range(5)

@@ -422,6 +422,53 @@ def test_apigw_reads_stages_fronting_functions(
     }
 
 
+@pytest.mark.parametrize(
+    ("connect", "expected"),
+    [
+        ({"AuthorizationType": "AWS_IAM"}, ("AWS_IAM", False)),
+        ({"AuthorizationType": "NONE", "ApiKeyRequired": True}, ("NONE", True)),
+        ({"AuthorizationType": "NONE"}, ("NONE", False)),
+        (None, (None, False)),
+    ],
+    ids=["iam-on-connect", "key-on-connect", "open-connect", "no-connect"],
+)
+def test_apigw_websocket_routes_are_as_protected_as_connect(
+    session: boto3.Session, connect: dict[str, Any] | None, expected: tuple[Any, bool]
+) -> None:
+    """A message route never has its own authorizer: the connection was authorised once, on
+    ``$connect``, or not at all."""
+    chat = function(session, "chat")
+    ws = session.client("apigatewayv2")
+    api_id = ws.create_api(
+        Name="chat", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+    )["ApiId"]
+    integration = ws.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=invoke_uri(chat)
+    )["IntegrationId"]
+    if connect is not None:
+        ws.create_route(ApiId=api_id, RouteKey="$connect", **connect)
+    ws.create_route(
+        ApiId=api_id,
+        RouteKey="sendMessage",
+        Target=f"integrations/{integration}",
+        AuthorizationType="NONE",
+    )
+    ws.create_stage(ApiId=api_id, StageName="prod")
+    result, _ = collect(collect_apigw, session)
+    (stage,) = result["stages"]
+    assert stage["api_type"] == "WEBSOCKET"
+    assert stage["methods"] == [
+        {
+            "resource_path": "sendMessage",
+            "http_method": None,
+            "authorization_type": expected[0],
+            "api_key_required": expected[1],
+            "function_arn": chat,
+            "authorized_on": "$connect",
+        }
+    ]
+
+
 def test_apigw_unreadable_methods_are_marked_per_stage(
     session: boto3.Session, apis: dict[str, str]
 ) -> None:

@@ -86,6 +86,7 @@ def methods_require_authorization(stage: Mapping[str, Any], context: Context) ->
                 "authorization_type": m.get("authorization_type"),
                 "api_key_required": m.get("api_key_required"),
                 "function_arn": m.get("function_arn"),
+                **({"authorized_on": m["authorized_on"]} if "authorized_on" in m else {}),
             }
             for m in methods
         ]

@@ -112,7 +112,8 @@ def _http_api(reader: Reader, region: str, prefix: str, api: Mapping[str, Any]) 
     methods: Any = next((r for r in (integrations, routes) if is_error(r)), None)
     if methods is None:
         uris = {i["IntegrationId"]: i.get("IntegrationUri") or "" for i in integrations}
-        methods = list(_http_methods(routes, uris))
+        websocket = api.get("ProtocolType") == "WEBSOCKET"
+        methods = list(_http_methods(routes, uris, websocket=websocket))
     if not methods:
         return []
     stages = reader.pages("apigatewayv2", region, "get_stages", "Items", ApiId=api_id)
@@ -142,22 +143,30 @@ def _http_api(reader: Reader, region: str, prefix: str, api: Mapping[str, Any]) 
 
 
 def _http_methods(
-    routes: Iterable[Mapping[str, Any]], uris: Mapping[str, str]
+    routes: list[Mapping[str, Any]], uris: Mapping[str, str], *, websocket: bool
 ) -> Iterable[dict[str, Any]]:
     """Routes whose target integration invokes a function. A route key without a method
-    (``$default``, WebSocket routes) has ``http_method`` None."""
+    (``$default``, WebSocket routes) has ``http_method`` None.
+
+    A WebSocket API authorises (authorizer or API key) only when a client connects, on the
+    ``$connect`` route; every message route then runs on that connection. So each route of a
+    WebSocket API is as protected as ``$connect`` is, and an API without ``$connect`` lets
+    anyone connect."""
+    connect = next((r for r in routes if r.get("RouteKey") == "$connect"), {})
     for route in routes:
         target = route.get("Target") or ""
         function_arn = _function_arn(uris.get(target.removeprefix("integrations/"), ""))
         if function_arn:
             key = route["RouteKey"]
             verb, path = key.split(" ", 1) if " " in key else (None, key)
+            gate = connect if websocket else route
             yield {
                 "resource_path": path,
                 "http_method": verb,
-                "authorization_type": route.get("AuthorizationType"),
-                "api_key_required": bool(route.get("ApiKeyRequired")),
+                "authorization_type": gate.get("AuthorizationType"),
+                "api_key_required": bool(gate.get("ApiKeyRequired")),
                 "function_arn": function_arn,
+                **({"authorized_on": "$connect"} if websocket else {}),
             }
 
 
