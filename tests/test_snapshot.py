@@ -105,6 +105,24 @@ def test_snapshot_holds_functions_roles_and_policies(session, seeded) -> None:
     assert snapshot.data["calls"]["lambda:ListFunctions"] == 1
 
 
+def test_customer_managed_policies_come_from_the_bulk_read(session, seeded) -> None:
+    iam = session.client("iam")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}],
+    }
+    arn = iam.create_policy(PolicyName="queue-access", PolicyDocument=json.dumps(document))[
+        "Policy"
+    ]["Arn"]
+    iam.attach_role_policy(RoleName="shared", PolicyArn=arn)
+    snapshot = take_snapshot(session, ACCOUNT)
+    policy = snapshot.account_wide["iam"]["policies"][arn]
+    assert policy == {"PolicyName": "queue-access", "Arn": arn, "Document": document}
+    # Only AWS's own AdministratorAccess is read on its own; the customer's came in bulk.
+    assert snapshot.data["calls"]["iam:GetPolicy"] == 1
+    assert snapshot.data["calls"]["iam:GetAccountAuthorizationDetails"] == 2
+
+
 def test_layers_of_the_account_come_with_their_policies(session, seeded) -> None:
     lam = session.client("lambda")
     layer = lam.publish_layer_version(LayerName="shared", Content={"ZipFile": lambda_zip()})

@@ -88,7 +88,8 @@ def _managed_policy(policy: dict[str, Any]) -> dict[str, Any]:
         (v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), None
     )
     return {
-        "PolicyName": policy["PolicyName"],
+        # The name ends the ARN; moto 5 omits PolicyName here, AWS always sends it.
+        "PolicyName": policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1],
         "Arn": policy["Arn"],
         "Document": _document(default["Document"]) if default else None,
     }
