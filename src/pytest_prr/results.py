@@ -36,6 +36,9 @@ class Result:
     account_id: str | None = None
     region: str | None = None
     evidence: Mapping[str, Any] | None = None
+    #: Set when a waiver turned a FAIL into ``waived``: what it was, and the waiver.
+    original_status: str | None = None
+    waiver: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,7 +150,7 @@ def build_document(
     on_moto = any("moto" in (target.mode, target.snapshot_mode) for target in targets)
     controls = []
     for control in catalog:
-        found = sorted(by_control.get(control.id, []), key=_result_order)
+        entries = sorted(map(_resource_entry, by_control.get(control.id, [])), key=resource_order)
         gaps = {"moto_gaps": list(control.moto_gaps)} if on_moto and control.moto_gaps else {}
         controls.append(
             {
@@ -156,44 +159,58 @@ def build_document(
                 "domain": control.domain,
                 "scope": control.scope,
                 "severity": control.severity,
-                "status": rollup(result.status for result in found),
+                "status": rollup(entry["status"] for entry in entries),
                 "frameworks": {key: list(refs) for key, refs in control.frameworks.items() if refs},
-                "tests": sorted({result.test for result in found}),
-                "resources": [_resource_entry(result) for result in found],
+                "tests": sorted({entry["test"] for entry in entries}),
+                "resources": entries,
                 **gaps,
             }
         )
+    return {
+        "schema": SCHEMA_ID,
+        "generated_at": timestamp(generated_at),
+        "tool": {"name": "pytest-prr", "version": tool_version, "catalog_version": catalog.version},
+        "targets": [target.to_dict() for target in targets],
+        "summary": summarize(controls),
+        "domains": dict(catalog.domains),
+        "controls": controls,
+        "frameworks": rollup_frameworks(
+            framework_requirements(catalog), {c["id"]: c["status"] for c in controls}
+        ),
+    }
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """``moment`` (now when None) as the documents write it: UTC, seconds, a trailing Z."""
+    moment = moment or datetime.now(UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def summarize(controls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The summary of a document's control entries: coverage and controls per status."""
     tested = sum(1 for control in controls if control["status"] != "not_tested")
     by_status = dict.fromkeys(STATUSES, 0)
     for control in controls:
         by_status[control["status"]] += 1
-    moment = generated_at or datetime.now(UTC)
     return {
-        "schema": SCHEMA_ID,
-        "generated_at": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "tool": {"name": "pytest-prr", "version": tool_version, "catalog_version": catalog.version},
-        "targets": [target.to_dict() for target in targets],
-        "summary": {
-            "controls_total": len(controls),
-            "controls_tested": tested,
-            "coverage_pct": round(100 * tested / len(controls), 1) if controls else 0.0,
-            "by_status": by_status,
-        },
-        "domains": dict(catalog.domains),
-        "controls": controls,
-        "frameworks": _framework_rollup(catalog, {c["id"]: c["status"] for c in controls}),
+        "controls_total": len(controls),
+        "controls_tested": tested,
+        "coverage_pct": round(100 * tested / len(controls), 1) if controls else 0.0,
+        "by_status": by_status,
     }
 
 
 def merge_phases(results: Iterable[Result]) -> list[Result]:
-    """One result per control, resource and test, however many phases reported.
+    """One result per control, resource (in its account and region) and test, however many
+    phases reported.
 
     A test whose call passed but whose teardown failed is one ERROR for its resource, not
     a PASS beside an ERROR.
     """
-    grouped: dict[tuple[str, str, str], list[Result]] = defaultdict(list)
+    grouped: dict[tuple[Any, ...], list[Result]] = defaultdict(list)
     for result in results:
-        grouped[(result.control_id, result.resource_id, result.test)].append(result)
+        key = (result.control_id, result.account_id, result.region, result.resource_id)
+        grouped[(*key, result.test)].append(result)
     merged = []
     for found in grouped.values():
         status = rollup(result.status for result in found)
@@ -201,12 +218,25 @@ def merge_phases(results: Iterable[Result]) -> list[Result]:
     return merged
 
 
-def _result_order(result: Result) -> tuple[str, str, str]:
-    return (result.resource_id, result.test, result.status)
+def resource_order(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """Where a resource entry sorts within its control: by resource, account, region, test
+    and status, so that a document depends neither on the order its results arrived in nor
+    on the order of the documents ``prr merge`` combines."""
+    return (
+        entry["id"],
+        entry.get("account_id") or "",
+        entry.get("region") or "",
+        entry.get("test", ""),
+        entry["status"],
+    )
 
 
 def _resource_entry(result: Result) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": result.resource_id, "status": result.status}
+    if result.original_status:
+        entry["original_status"] = result.original_status
+    if result.waiver:
+        entry["waiver"] = dict(result.waiver)
     if result.account_id:
         entry["account_id"] = result.account_id
     if result.region:
@@ -219,9 +249,8 @@ def _resource_entry(result: Result) -> dict[str, Any]:
     return entry
 
 
-def _framework_rollup(
-    catalog: Catalog, status_of: Mapping[str, str]
-) -> dict[str, list[dict[str, Any]]]:
+def framework_requirements(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
+    """Per framework, each requirement some control maps to, with those controls."""
     frameworks: dict[str, list[dict[str, Any]]] = {}
     for key, framework in catalog.frameworks.items():
         mapped: dict[str, list[str]] = defaultdict(list)
@@ -233,12 +262,30 @@ def _framework_rollup(
                 "ref": requirement.ref,
                 "title": requirement.title,
                 "controls": mapped[requirement.ref],
-                "status": rollup(
-                    (status_of[control_id] for control_id in mapped[requirement.ref]),
-                    REQUIREMENT_ROLLUP,
-                ),
             }
             for requirement in framework.requirements
             if requirement.ref in mapped
         ]
     return frameworks
+
+
+def rollup_frameworks(
+    requirements: Mapping[str, Sequence[Mapping[str, Any]]], status_of: Mapping[str, str]
+) -> dict[str, list[dict[str, Any]]]:
+    """``requirements`` (as :func:`framework_requirements` lists them), each with the status
+    its controls roll up to."""
+    return {
+        key: [
+            {
+                "ref": requirement["ref"],
+                "title": requirement["title"],
+                "controls": list(requirement["controls"]),
+                "status": rollup(
+                    (status_of[control_id] for control_id in requirement["controls"]),
+                    REQUIREMENT_ROLLUP,
+                ),
+            }
+            for requirement in listed
+        ]
+        for key, listed in requirements.items()
+    }

@@ -53,19 +53,25 @@ class TargetSession(boto3.Session):
 
 
 def open_session(
-    account: Account, endpoint_url: str | None = None, *, read_only: bool = True
+    account: Account,
+    endpoint_url: str | None = None,
+    *,
+    read_only: bool = True,
+    allow_findings_import: bool = False,
 ) -> TargetSession:
     """A session for ``account``; ``endpoint_url`` is where the moto server listens.
 
     In live and endpoint modes the session refuses every non-read operation before it is
     sent, unless ``read_only`` is False (``--prr-allow-writes``, which is logged).
+    ``allow_findings_import`` admits ``securityhub:BatchImportFindings`` and no other write:
+    the session for ``--prr-securityhub-import``.
     """
     session = _session(account, endpoint_url)
     if account.mode in ("live", "endpoint"):
         if read_only:
             from pytest_prr.snapshot.guard import install_read_only_guard
 
-            install_read_only_guard(session)
+            install_read_only_guard(session, allow_findings_import=allow_findings_import)
         else:
             logger.warning(
                 "pytest-prr: write calls allowed on account %s (--prr-allow-writes)",

@@ -87,6 +87,11 @@ CREDENTIAL_CHAIN_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
     }
 )
 
+#: The one write pytest-prr ever makes, and only when asked (``--prr-securityhub-import``,
+#: ``prr export-asff --import``): sending its own findings to Security Hub. A guard installed
+#: with ``allow_findings_import`` lets this operation through, and no other write.
+FINDINGS_IMPORT = ("securityhub", "BatchImportFindings")
+
 _GUARD_EVENT = "before-parameter-build"
 _GUARD_ID = "pytest-prr-read-only-guard"
 
@@ -118,13 +123,18 @@ def is_read_operation(service: str, operation: str) -> bool:
     return key in READ_EXCEPTIONS or operation.startswith(READ_PREFIXES)
 
 
-def install_read_only_guard(session: boto3.Session) -> None:
+def install_read_only_guard(session: boto3.Session, *, allow_findings_import: bool = False) -> None:
     """Make every client and resource created from ``session`` from now on refuse writes.
 
     Works for any ``boto3.Session`` (and :class:`~pytest_prr.sessions.TargetSession`), and for
-    clients a user's test creates from it. Installing twice registers the handler once.
+    clients a user's test creates from it. With ``allow_findings_import``, the guard admits
+    :data:`FINDINGS_IMPORT` too, and refuses every other write as before.
+
+    Installing twice registers the first guard only: a session guarded without the exception
+    keeps refusing the import, which fails closed.
     """
-    session.events.register(_GUARD_EVENT, _refuse_writes, unique_id=_GUARD_ID)
+    refuse = _refuse_writes_but_findings_import if allow_findings_import else _refuse_writes
+    session.events.register(_GUARD_EVENT, refuse, unique_id=_GUARD_ID)
 
 
 def _refuse_writes(model: Any, **kwargs: Any) -> None:
@@ -133,3 +143,8 @@ def _refuse_writes(model: Any, **kwargs: Any) -> None:
     if is_read_operation(service, operation) or (service, operation) in CREDENTIAL_CHAIN_OPERATIONS:
         return
     raise WriteRefused(service, operation)
+
+
+def _refuse_writes_but_findings_import(model: Any, **kwargs: Any) -> None:
+    if (model.service_model.service_name, model.name) != FINDINGS_IMPORT:
+        _refuse_writes(model, **kwargs)
