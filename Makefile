@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Each sets up its own
 # virtual environment (.venv) on first use; a fresh machine needs only Python 3.11+,
-# make and git (and apt, if python3-venv is missing).
+# make and git (and apt, if python3-venv or chromium is missing).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 REPORTS ?= reports
 PYTEST_WORKERS ?= auto
+# The HTML report's tests drive Debian's chromium through Playwright (no browser download).
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: demo test lint venv clean
 
@@ -20,7 +22,7 @@ demo: $(INSTALLED)
 		status=$$?; [ $$status -le 1 ] || exit $$status
 	@echo "demo: reports in $(REPORTS)/ (failing controls above are findings, not errors)"
 
-test: lint $(INSTALLED)
+test: lint $(INSTALLED) $(CHROMIUM)
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 	$(BIN)/pytest -p no:cacheprovider examples/orders-service
 
@@ -41,6 +43,12 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@
+
+$(CHROMIUM):
+	@echo "$(CHROMIUM) is missing; installing Debian's chromium for the HTML report's tests"
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .pytest_cache .ruff_cache

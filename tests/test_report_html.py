@@ -1,0 +1,258 @@
+"""The HTML report: rendered from a results document, then loaded in a real browser.
+
+The browser is Debian's chromium driven by Playwright (``make test`` installs it); the
+page is opened from a file, as an auditor opens a report they were sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from pytest_prr.catalog import builtin_catalog
+from pytest_prr.report.html import code_spans, evidence_excerpt, render_html
+from pytest_prr.results import STATUSES
+from report_documents import (
+    EXPIRED_WAIVER,
+    IMG_MESSAGE,
+    PROD,
+    SCRIPT_NAME,
+    STALE_WAIVER,
+    WAIVER,
+    function_arn,
+    report_document,
+    team_catalog,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCRIPT_ARN = function_arn(PROD, SCRIPT_NAME, "us-east-1")
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return report_document()
+
+
+@pytest.fixture(scope="module")
+def html(document: dict[str, Any]) -> str:
+    return render_html(document)
+
+
+class _Tags(HTMLParser):
+    """Every start tag of a page with its attributes, as a browser's parser sees them."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def named(self, name: str) -> list[dict[str, str | None]]:
+        return [attrs for tag, attrs in self.tags if tag == name]
+
+
+def test_markup_from_aws_is_escaped(html: str) -> None:
+    tags = _Tags(html)
+    assert tags.named("script") == []
+    assert tags.named("img") == []
+    assert "<b>x</b>" not in html and "<b>2027</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "runtime &lt;img src=x onerror=alert(2)&gt; is deprecated" in html
+    assert "&lt;/pre&gt;&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_page_fetches_nothing_and_forbids_fetching(html: str) -> None:
+    tags = _Tags(html)
+    policy = next(
+        attrs["content"]
+        for attrs in tags.named("meta")
+        if attrs.get("http-equiv") == "Content-Security-Policy"
+    )
+    assert policy is not None and policy.startswith("default-src 'none';")
+    assert [attrs for attrs in tags.named("link") if attrs.get("rel") != "icon"] == []
+    links = [attrs.get("href") or "" for attrs in tags.named("a") + tags.named("link")]
+    assert links and all(href.startswith(("#", "data:")) for href in links)
+    assert not any(attrs.get("src") for _, attrs in tags.tags)
+
+
+def test_every_control_has_a_drill_down(document: dict[str, Any], html: str) -> None:
+    ids = {attrs["id"] for attrs in _Tags(html).named("details")}
+    assert ids == {f"control-{control['id']}" for control in document["controls"]}
+    rationale = builtin_catalog()["SEC-04"].rationale
+    assert str(code_spans(rationale)) in html
+
+
+def test_team_control_renders_without_rationale_unless_its_catalog_is_given(
+    document: dict[str, Any],
+) -> None:
+    without = render_html(document)
+    assert "ORD-02 Orders table has point-in-time recovery" in without
+    assert "Not in catalog 1.0.0" in without
+    with_team = render_html(document, catalog=team_catalog())
+    assert "Orders are the system of record for payment and fulfilment." in with_team
+    assert "Not in catalog" not in with_team
+
+
+def test_waivers_and_accounts_are_shown(html: str) -> None:
+    for waiver in (WAIVER, EXPIRED_WAIVER, STALE_WAIVER):
+        assert waiver["justification"].replace("<", "&lt;").replace(">", "&gt;") in html
+    assert "waivers[1] of the waivers file" in html
+    assert "data-class=public" in html
+    assert 'id="waivers-expired"' in html and 'id="waivers-stale"' in html
+    assert "covers 2 resource results" in html
+    assert "was fail" in html
+    for name in ("payments-prod", "payments-dr"):
+        assert f"<td>{name}<br><code>" in html
+    assert "snapshot (taken in live mode)" in html
+    assert "ab" * 32 in html and "cd" * 32 in html
+
+
+def test_single_account_report_has_no_account_column(document: dict[str, Any]) -> None:
+    single = json.loads(json.dumps(document))
+    single["targets"] = single["targets"][:1]
+    assert "<th>Account</th><th>Region</th>" not in render_html(single)
+    assert "<th>Account</th><th>Region</th>" in render_html(document)
+
+
+def test_moto_gaps_are_shown(document: dict[str, Any]) -> None:
+    gapped = json.loads(json.dumps(document))
+    gapped["controls"][0]["moto_gaps"] = ["moto does not store <KMSKeyArn>"]
+    assert '<dd class="gap">moto does not store &lt;KMSKeyArn&gt;</dd>' in render_html(gapped)
+
+
+def test_evidence_excerpt_says_where_the_rest_is() -> None:
+    assert evidence_excerpt(None) == ""
+    assert evidence_excerpt({"a": 1}) == '{\n "a": 1\n}'
+    long = evidence_excerpt({"policy": "x" * 1000}, limit=100)
+    assert long.startswith('{\n "policy": "xxx')
+    assert long.endswith(" more characters in the JSON document)")
+    assert len(long.splitlines()[-2]) <= 100
+
+
+def test_code_spans_escape_before_marking_code() -> None:
+    rendered = code_spans("set `<KmsKeyArn>` & <b>redeploy</b>")
+    assert rendered == "set <code>&lt;KmsKeyArn&gt;</code> &amp; &lt;b&gt;redeploy&lt;/b&gt;"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def report_file(html: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "prr-report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+class _Watched:
+    """A page with everything it logged, raised, fetched or popped up recorded."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.console: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: self.console.append(f"pageerror: {error}"))
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+
+def _open(browser: Browser, report_file: Path, *, javascript: bool = True) -> _Watched:
+    context = browser.new_context(java_script_enabled=javascript)
+    context.set_default_timeout(15_000)
+    watched = _Watched(context.new_page())
+    watched.page.goto(report_file.as_uri())
+    watched.page.wait_for_load_state("load")
+    return watched
+
+
+def test_page_loads_without_console_errors_or_fetches(browser: Browser, report_file: Path) -> None:
+    watched = _open(browser, report_file)
+    assert watched.page.title().startswith("Production readiness: payments-prod, payments-dr")
+    assert watched.console == []
+    assert watched.requests == [report_file.as_uri()]
+    watched.page.context.close()
+
+
+def test_matrix_counts_equal_the_summary(
+    browser: Browser, report_file: Path, document: dict[str, Any]
+) -> None:
+    page = _open(browser, report_file).page
+    by_status = document["summary"]["by_status"]
+    for status in STATUSES:
+        total = page.locator(f'#matrix tr.total td[data-status="{status}"]').inner_text()
+        chips = page.locator(f'#matrix a.chip[data-status="{status}"]').count()
+        card = page.locator(f"#summary-{status}").get_attribute("data-count")
+        assert (int(total), chips, int(card or -1)) == (by_status[status],) * 3, status
+    rows = page.locator("#matrix tbody tr[data-domain]")
+    assert rows.count() == len(document["domains"])
+    assert page.locator("#matrix tr.total td.num").last.inner_text() == "94.0%"
+    page.context.close()
+
+
+def test_status_filter_hides_and_shows_rows_without_javascript(
+    browser: Browser, report_file: Path
+) -> None:
+    page = _open(browser, report_file, javascript=False).page
+    locators = {
+        "passing": page.locator('details.control[data-status="pass"]'),
+        "failing": page.locator('details.control[data-status="fail"]'),
+        "rows": page.locator('details.control[data-status="fail"] tr[data-status="pass"]'),
+    }
+    shown = {name: locator.count() for name, locator in locators.items()}
+    assert min(shown.values()) > 0
+
+    def visible() -> dict[str, int]:
+        return {name: locator.filter(visible=True).count() for name, locator in locators.items()}
+
+    assert visible() == shown
+    page.locator("#show-pass").uncheck()
+    assert visible() == {**shown, "passing": 0, "rows": 0}
+    page.locator("#show-pass").check()
+    assert visible() == shown
+    page.context.close()
+
+
+def test_injected_markup_is_inert(browser: Browser, report_file: Path) -> None:
+    watched = _open(browser, report_file)
+    page = watched.page
+    page.locator("#control-IAM-04 > summary").scroll_into_view_if_needed()
+    row = page.locator("#control-IAM-04 tr", has_text=SCRIPT_ARN)
+    assert row.locator("td.wrap code").first.inner_text() == SCRIPT_ARN
+    assert IMG_MESSAGE in row.inner_text()
+    assert page.locator("script").count() == 0
+    assert page.locator("img").count() == 0
+    page.wait_for_timeout(200)
+    assert watched.dialogs == []
+    assert watched.console == []
+    page.context.close()
