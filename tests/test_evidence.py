@@ -4,6 +4,7 @@ because re-evaluating the snapshot disagrees."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import hashlib
@@ -126,7 +127,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     save_snapshot(snapshot, path / "snapshot.json")
     (path / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\nprr_catalog = "team-catalog.yaml"\n'
-        'prr_attestations = "attestations.yaml"\n'
+        'prr_attestations = "attestations.yaml"\nprr_waivers = "waivers.yaml"\n'
     )
     for name, text in [
         ("team-catalog.yaml", TEAM_CATALOG),
@@ -145,8 +146,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
             "-p",
             "no:randomly",
             "--prr-snapshot=snapshot.json",
-            "--prr-json=plain-results.json",
+            "--prr-json=results.json",
             "--junitxml=junit.xml",
+            "--prr-evidence=bundle",
+            "-n",
+            "2",
         ],
         cwd=path,
         capture_output=True,
@@ -154,11 +158,24 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         timeout=600,
     )
     assert completed.returncode == 1, completed.stdout + completed.stderr  # findings
-    plain = json.loads((path / "plain-results.json").read_text())
-    document = waived(plain, snapshot, path / "waivers.yaml", path / "team-catalog.yaml")
-    bundle = path / "bundle"
-    write_bundle(bundle, document=document, **Run(path, bundle, document).inputs())
-    return Run(path, bundle, document)
+    assert "prr: evidence bundle written to " in completed.stdout
+    document = json.loads((path / "results.json").read_text())
+    return Run(path, path / "bundle", document)
+
+
+def test_the_plugin_applies_waivers_before_it_reports(run: Run) -> None:
+    """The expired REL-02 waiver leaves its FAIL standing; the SEC-01 one is in force."""
+    statuses = {
+        (control["id"], resource["id"]): (resource["status"], resource.get("original_status"))
+        for control in run.document["controls"]
+        for resource in control["resources"]
+    }
+    assert statuses["SEC-01", LEGACY] == ("waived", "fail")
+    assert statuses["REL-02", LEGACY] == ("fail", None)
+    assert [w["control"] for w in run.document["waivers"]["expired"]] == ["REL-02"]
+    assert [w["control"] for w in run.document["waivers"]["stale"]] == ["SEC-02"]
+    junit = (run.path / "junit.xml").read_text()
+    assert 'name="SEC-01"' in junit and "REL-02 Reserved concurrency set" in junit
 
 
 def waived(document: dict[str, Any], snapshot: Any, waivers_file: Path, catalog_file: Path):
@@ -255,7 +272,8 @@ def test_the_bundle_holds_every_file_and_the_manifest_says_how_it_was_made(run: 
     }
     assert "+team-catalog." in manifest["tool"]["catalog_version"]
     assert manifest["targets"][0]["account_id"] == "123456789012"
-    assert manifest["command_line"][1] == "--prr-snapshot=snapshot.json"
+    assert manifest["command_line"][0] == "pytest"
+    assert "--prr-evidence=bundle" in manifest["command_line"]
     assert manifest["tunables"]["prr_slo_window_days"] == 30
     assert manifest["inputs"] == {
         "catalog": [INPUTS[1]],
@@ -440,7 +458,11 @@ def test_a_consistently_removed_control_file_is_still_missing(bundle: Path) -> N
 
 def test_an_empty_waivers_file_verifies(run: Run, tmp_path: Path) -> None:
     (tmp_path / "waivers.yaml").write_text("waivers: []\n")
-    plain = json.loads((run.path / "plain-results.json").read_text())
+    plain = copy.deepcopy(run.document)
+    for resource in (r for c in plain["controls"] for r in c["resources"]):
+        if "original_status" in resource:  # as the run judged it before any waiver
+            resource["status"] = resource.pop("original_status")
+            del resource["waiver"]
     snapshot, _ = load_snapshot(run.path / "snapshot.json")
     document = waived(plain, snapshot, tmp_path / "waivers.yaml", run.path / "team-catalog.yaml")
     assert document["waivers"] == {"expired": [], "stale": []}

@@ -84,15 +84,16 @@ class ControlItem(pytest.Item):
 
     def runtest(self) -> None:
         self.findings = self.evaluate()
-        problems = [finding for finding in self.findings if finding.status in PROBLEMS]
+        results = self.run.results_for_findings(self.findings, self.nodeid)
+        problems = [result for result in results if result.status in PROBLEMS]
         if problems:
             control = self.run.catalog[self.control_id]
             lines = [
                 f"{control.id} {control.title}: {len(problems)} of "
                 f"{len(self.findings)} resource(s) not compliant"
             ]
-            lines += [f"  {f.status.upper()} {f.resource_id}: {f.message}" for f in problems]
-            if any(finding.status == "fail" for finding in problems):
+            lines += [f"  {r.status.upper()} {r.resource_id}: {r.message}" for r in problems]
+            if any(result.status == "fail" for result in problems):
                 lines.append(f"remediation: {control.remediation}")
             raise ControlFailed("\n".join(lines))
 
@@ -109,19 +110,14 @@ class AttestedItem(ControlItem):
     """A process control, evidenced by the run's attestations as of the snapshot date."""
 
     def evaluate(self) -> list[Finding]:
-        import datetime
-
         from pytest_prr.attestations import evaluate
         from pytest_prr.checks.base import Finding
 
-        snapshot = self.run.snapshot
-        assert snapshot is not None
-        today = datetime.date.fromisoformat(snapshot.taken_at[:10])
         control = self.run.catalog[self.control_id]
         return [
             Finding(self.control_id, scope, None, status, message, evidence)
             for scope, status, message, evidence in evaluate(
-                control.id, control.valid_days, self.run.attestations, today
+                control.id, control.valid_days, self.run.attestations, self.run.judged_on
             )
         ]
 

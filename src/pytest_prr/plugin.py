@@ -6,7 +6,6 @@ stays out of the way: it only checks the control IDs of tests that use its marke
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,31 @@ HELP_ACCOUNT = (
     "or a name configured in [tool.prr.accounts.NAME] of pyproject.toml or prr.toml"
 )
 HELP_JSON = "write the control-coverage matrix (prr-results/1 JSON) to PATH"
+HELP_HTML = "write a self-contained HTML report (matrix, frameworks, every resource) to PATH"
+HELP_CSV = "write the results as CSV, one row per control and resource, to PATH"
+HELP_MARKDOWN = "write a Markdown readiness checklist (for a pull-request comment) to PATH"
+HELP_EVIDENCE = (
+    "write an evidence bundle to DIR: snapshot, results, JUnit XML, one file per control and "
+    "manifest.json with SHA-256s; check it later with `prr verify DIR`"
+)
+HELP_SECURITYHUB = (
+    "after the run, send failed and errored resources to AWS Security Hub as ASFF findings "
+    "(BatchImportFindings: the only write pytest-prr ever makes)"
+)
+HELP_WAIVERS = (
+    "YAML file of waivers (risk acceptances): a FAIL of a control on the resources a waiver "
+    "names becomes 'waived' until the waiver expires"
+)
+#: Options that write what a run found, so they need a run (an account or a snapshot).
+OUTPUT_OPTIONS = (
+    "prr_json",
+    "prr_html",
+    "prr_csv",
+    "prr_markdown",
+    "prr_evidence",
+    "prr_snapshot_out",
+    "prr_securityhub_import",
+)
 HELP_CATALOG = "YAML file(s) of your own controls, added to the built-in catalog"
 HELP_ATTESTATIONS = "YAML file of attestations for the process controls (PRC-*)"
 HELP_SNAPSHOT_OUT = "save the account snapshot to PATH (and its SHA-256 to PATH.sha256)"
@@ -37,14 +61,9 @@ HELP_ALLOW_WRITES = (
 )
 HELP_CONTROLS = "built-in controls to run: comma-separated IDs or globs, e.g. SEC-*,IAM-02"
 HELP_NO_BUILTIN = "run only your own tests, none of the built-in controls"
-REPORT_KEY = "prr_results"
-WORKER_ENDPOINT_KEY = "prr_endpoint_url"
-WORKER_SNAPSHOT_KEY = "prr_snapshot"
 
 run_key = pytest.StashKey["ReadinessRun | None"]()
 catalog_key = pytest.StashKey["Catalog"]()
-environment_key = pytest.StashKey[pytest.MonkeyPatch]()
-server_key = pytest.StashKey[Any]()
 stored_key = pytest.StashKey[tuple[Any, str]]()
 
 
@@ -54,6 +73,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--prr-account", action="append", dest="prr_accounts", metavar="NAME", help=HELP_ACCOUNT
     )
     group.addoption("--prr-json", dest="prr_json", metavar="PATH", help=HELP_JSON)
+    group.addoption("--prr-html", dest="prr_html", metavar="PATH", help=HELP_HTML)
+    group.addoption("--prr-csv", dest="prr_csv", metavar="PATH", help=HELP_CSV)
+    group.addoption("--prr-markdown", dest="prr_markdown", metavar="PATH", help=HELP_MARKDOWN)
+    group.addoption("--prr-evidence", dest="prr_evidence", metavar="DIR", help=HELP_EVIDENCE)
+    group.addoption(
+        "--prr-securityhub-import",
+        action="store_true",
+        dest="prr_securityhub_import",
+        help=HELP_SECURITYHUB,
+    )
     group.addoption(
         "--prr-snapshot-out", dest="prr_snapshot_out", metavar="PATH", help=HELP_SNAPSHOT_OUT
     )
@@ -67,6 +96,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("prr_catalog", HELP_CATALOG, type="paths", default=[])
     parser.addini("prr_attestations", HELP_ATTESTATIONS, type="paths", default=[])
+    parser.addini("prr_waivers", HELP_WAIVERS, type="paths", default=[])
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -89,8 +119,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "--prr-snapshot evaluates a stored snapshot without AWS; drop --prr-account"
         )
+    if stored and config.option.prr_securityhub_import:
+        raise pytest.UsageError(
+            "--prr-securityhub-import needs the account's credentials: use --prr-account, or "
+            "`prr export-asff RESULTS.json --import` with a profile"
+        )
     if not names and not stored:
-        for option in ("prr_json", "prr_snapshot_out"):
+        for option in OUTPUT_OPTIONS:
             if getattr(config.option, option):
                 flag = "--" + option.replace("_", "-")
                 raise pytest.UsageError(f"{flag} needs an account: add --prr-account=NAME")
@@ -170,6 +205,7 @@ def _start_run(config: pytest.Config, account: Account, settings: AccountSetting
         catalog=catalog,
         tunables=tunables,
         attestations=_attestations(config, catalog),
+        waivers=_waivers(config, catalog),
         json_path=_path_option(config, "prr_json"),
         snapshot_out=_path_option(config, "prr_snapshot_out"),
         allow_writes=config.option.prr_allow_writes,
@@ -177,18 +213,11 @@ def _start_run(config: pytest.Config, account: Account, settings: AccountSetting
     if stored_key in config.stash:
         run.use_stored_snapshot(_path_option(config, "prr_snapshot"), *config.stash[stored_key])
     config.stash[run_key] = run
-    config.pluginmanager.register(_ReadinessHooks(config, run), "prr-run")
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        run.endpoint_url = workerinput.get(WORKER_ENDPOINT_KEY)
-        run.receive_snapshot(workerinput.get(WORKER_SNAPSHOT_KEY))
-        if account.mode == "moto":
-            _use_dummy_credentials(config, account.region)
-        return
-    if account.mode in ("live", "endpoint"):
+    from pytest_prr.runhooks import register_run_hooks
+
+    if not hasattr(config, "workerinput") and account.mode in ("live", "endpoint"):
         _verify_identity(account)
-    if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(_XdistControllerHooks(run), "prr-xdist")
+    register_run_hooks(config, run)
 
 
 def _attestations(config: pytest.Config, catalog: Catalog) -> list[Any]:
@@ -205,6 +234,18 @@ def _attestations(config: pytest.Config, catalog: Catalog) -> list[Any]:
         raise pytest.UsageError(f"prr: {error}") from error
 
 
+def _waivers(config: pytest.Config, catalog: Catalog) -> list[Any] | None:
+    from pytest_prr.waivers import WaiverError, load_waivers
+
+    paths = config.getini("prr_waivers")
+    if len(paths) > 1:
+        raise pytest.UsageError(f"prr: prr_waivers names one file, got {len(paths)}")
+    try:
+        return load_waivers(Path(paths[0]), catalog) if paths else None
+    except WaiverError as error:
+        raise pytest.UsageError(f"prr: {error}") from error
+
+
 def _verify_identity(account: Any) -> None:
     from pytest_prr.accounts import AccountError
     from pytest_prr.sessions import open_session, verify_identity
@@ -213,26 +254,6 @@ def _verify_identity(account: Any) -> None:
         verify_identity(open_session(account), account)
     except AccountError as error:
         raise pytest.UsageError(f"prr: {error}") from error
-
-
-def _use_dummy_credentials(config: pytest.Config, region: str) -> None:
-    from pytest_prr.sessions import emulator_environment
-
-    environment = config.stash.setdefault(environment_key, pytest.MonkeyPatch())
-    for variable, value in emulator_environment(region).items():
-        environment.setenv(variable, value)
-    environment.delenv("AWS_PROFILE", raising=False)
-
-
-class _XdistControllerHooks:
-    """Registered on the xdist controller only: hands the moto endpoint to the workers."""
-
-    def __init__(self, run: ReadinessRun) -> None:
-        self.run = run
-
-    def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput[WORKER_ENDPOINT_KEY] = self.run.endpoint_url
-        node.workerinput[WORKER_SNAPSHOT_KEY] = self.run.snapshot_reference()
 
 
 def active_run(config: pytest.Config) -> ReadinessRun | None:
@@ -263,137 +284,3 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
             )
             report.result = []
     return report
-
-
-class _ReadinessHooks:
-    """The hooks of a run with an account; registered only then, in every process."""
-
-    def __init__(self, config: pytest.Config, run: ReadinessRun) -> None:
-        self.config = config
-        self.run = run
-        self.is_worker = hasattr(config, "workerinput")
-        self.json_error: str | None = None
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Prepare the account and take its snapshot, before xdist starts its workers."""
-        if self.is_worker:
-            return
-        if self.run.account.mode == "moto":
-            self._start_moto()
-        if self.run.account.mode != "snapshot":
-            self._take_snapshot()
-
-    def _take_snapshot(self) -> None:
-        from pytest_prr.snapshot.progress import SnapshotProgress
-
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        quiet = reporter is None or self.config.get_verbosity() < 0
-        progress = None if quiet else SnapshotProgress(reporter.write_line)
-        if self.run.allow_writes and reporter is not None:
-            reporter.write_line(
-                f"prr: WARNING: write calls are allowed on {self.run.account.describe()} "
-                "(--prr-allow-writes)",
-                yellow=True,
-            )
-        summary = self.run.take_snapshot(progress=progress)
-        if not quiet:
-            reporter.write_line(summary)
-
-    def _start_moto(self) -> None:
-        from pytest_prr.motoserver import MotoServer
-        from pytest_prr.sessions import open_session
-
-        server = MotoServer()
-        self.config.stash[server_key] = server
-        self.run.endpoint_url = server.start()
-        _use_dummy_credentials(self.config, self.run.account.region)
-        try:
-            self.config.hook.pytest_prr_seed_account(
-                session=open_session(self.run.account, self.run.endpoint_url),
-                account=self.run.account,
-            )
-        except Exception:
-            pytest.exit(
-                "prr: pytest_prr_seed_account failed, so the moto account is not what the "
-                f"tests expect:\n{traceback.format_exc()}",
-                returncode=pytest.ExitCode.INTERNAL_ERROR,
-            )
-
-    def pytest_collection_modifyitems(
-        self, session: pytest.Session, items: list[pytest.Item]
-    ) -> None:
-        from pytest_prr.report.junit import control_properties
-
-        if not self.config.option.prr_no_builtin:
-            from pytest_prr.builtin import control_items
-
-            items.extend(control_items(session, self.run, self.config.option.prr_controls))
-        for item in items:
-            ids = control_ids(item)
-            if ids:
-                item.user_properties.extend(
-                    control_properties(
-                        ids,
-                        self.run.catalog,
-                        account=self.run.account.name,
-                        account_id=self.run.account.account_id,
-                        regions=self.run.account.regions,
-                    )
-                )
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        """Attach the phase's results to its report; the report carries them across xdist."""
-        report = yield
-        if hasattr(item, "findings"):
-            if report.when == "call":
-                results = self.run.results_for_control(item, call.excinfo)
-                report.__dict__[REPORT_KEY] = [result.to_dict() for result in results]
-            return report
-        ids = control_ids(item)
-        if ids:
-            results = self.run.results_for_phase(ids, item.nodeid, report, call.excinfo)
-            if results:
-                report.__dict__[REPORT_KEY] = [result.to_dict() for result in results]
-        return report
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not self.is_worker:
-            self.run.add_reported(getattr(report, REPORT_KEY, []))
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.is_worker:
-            return
-        document = self.run.finish()
-        if self.run.json_path is not None:
-            from pytest_prr.report.json_document import write_document
-
-            try:
-                write_document(document, self.run.json_path)
-            except OSError as error:
-                self.json_error = f"cannot write {self.run.json_path}: {error.strerror}"
-                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.is_worker or self.run.document is None:
-            return
-        from pytest_prr.report.terminal import render_matrix
-
-        terminalreporter.write_sep("=", f"prr control coverage: {self.run.account.describe()}")
-        verbose = self.config.get_verbosity() > 0
-        for line in render_matrix(self.run.document, verbose=verbose):
-            terminalreporter.write_line(line)
-        if self.json_error:
-            terminalreporter.write_line(f"prr: {self.json_error}", red=True)
-        elif self.run.json_path is not None:
-            terminalreporter.write_line(f"prr: results written to {self.run.json_path}")
-
-    def pytest_unconfigure(self) -> None:
-        self.run.close()
-        server = self.config.stash.get(server_key, None)
-        if server is not None:
-            server.stop()
-        environment = self.config.stash.get(environment_key, None)
-        if environment is not None:
-            environment.undo()

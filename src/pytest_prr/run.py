@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import tempfile
 import time
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from pytest_prr.attestations import Attestation
     from pytest_prr.checks.base import Finding
     from pytest_prr.snapshot.model import Snapshot
+    from pytest_prr.waivers import Waiver
 
 
 @dataclass
@@ -37,6 +39,8 @@ class ReadinessRun:
     allow_writes: bool = False
     tunables: Mapping[str, Any] = field(default_factory=dict)
     attestations: list[Attestation] = field(default_factory=list)
+    #: The ``prr_waivers`` entries; None without a waivers file (no waivers section then).
+    waivers: list[Waiver] | None = None
     endpoint_url: str | None = None
     results: list[Result] = field(default_factory=list)
     document: dict[str, Any] | None = None
@@ -196,21 +200,39 @@ class ReadinessRun:
             return self.results_for([item.control_id], item.nodeid, "error", message)
         return self.results_for_findings(item.findings, item.nodeid)
 
+    @property
+    def judged_on(self) -> datetime.date:
+        """The day attestations and waivers are judged on: the snapshot's, so that a replay
+        of a stored snapshot gives the same verdicts, and every xdist worker the same day."""
+        assert self.snapshot_taken_at is not None
+        return datetime.date.fromisoformat(self.snapshot_taken_at[:10])
+
+    def waive(self, results: list[Result]) -> list[Result]:
+        """``results`` with the FAILs a waiver covers turned into ``waived``."""
+        if not self.waivers or self.snapshot is None:
+            return results
+        from pytest_prr.waivers import apply_waivers, function_tags
+
+        tags_of = function_tags(self.snapshot)
+        return apply_waivers(results, self.waivers, today=self.judged_on, tags_of=tags_of)
+
     def results_for_findings(self, findings: Iterable[Finding], test: str) -> list[Result]:
-        """A built-in control's verdicts, one result per resource."""
-        return [
-            Result(
-                control_id=finding.control_id,
-                resource_id=finding.resource_id,
-                status=finding.status,
-                test=test,
-                message=finding.message,
-                account_id=self.account.account_id,
-                region=finding.region,
-                evidence=finding.evidence or None,
-            )
-            for finding in findings
-        ]
+        """A built-in control's verdicts, one result per resource, waivers applied."""
+        return self.waive(
+            [
+                Result(
+                    control_id=finding.control_id,
+                    resource_id=finding.resource_id,
+                    status=finding.status,
+                    test=test,
+                    message=finding.message,
+                    account_id=self.account.account_id,
+                    region=finding.region,
+                    evidence=finding.evidence or None,
+                )
+                for finding in findings
+            ]
+        )
 
     def add_reported(self, reported: Iterable[Mapping[str, Any]]) -> None:
         """Take the results a (possibly remote) test report carried."""
@@ -220,6 +242,15 @@ class ReadinessRun:
         self.document = build_document(
             self.catalog, [self.target], self.results, tool_version=__version__
         )
+        if self.waivers is not None and self.snapshot is not None:
+            from pytest_prr.waivers import function_tags, report_waivers
+
+            self.document["waivers"] = report_waivers(
+                self.waivers,
+                self.results,
+                today=self.judged_on,
+                tags_of=function_tags(self.snapshot),
+            ).to_dict()
         return self.document
 
 
