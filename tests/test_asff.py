@@ -83,6 +83,9 @@ def test_a_failing_function() -> None:
         for e in c["resources"]
         if e["id"].endswith(":legacy")
     )
+    remediation = control.remediation.strip()
+    if len(remediation) > 512:  # ASFF's limit: cut, and say so with an ellipsis
+        remediation = remediation[:511] + "…"
     assert finding == {
         "SchemaVersion": "2018-10-08",
         "Id": finding_id("SEC-01", "111111111111", "us-east-1", entry["id"]),
@@ -95,7 +98,7 @@ def test_a_failing_function() -> None:
         "Severity": {"Label": control.severity.upper(), "Original": control.severity},
         "Title": f"SEC-01 {control.title}: legacy",
         "Description": entry["message"],
-        "Remediation": {"Recommendation": {"Text": control.remediation}},
+        "Remediation": {"Recommendation": {"Text": remediation}},
         "ProductFields": {
             "ProviderName": "pytest-prr",
             "ProviderVersion": "test",

@@ -76,8 +76,8 @@ def test_the_merged_document_keeps_every_account_s_verdicts() -> None:
 
 def test_moto_gaps_appear_when_any_input_ran_on_moto() -> None:
     merged = merge_documents({"payments": document(PAYMENTS), "orders": document(ORDERS)})
-    assert "moto_gaps" not in control(document(PAYMENTS), "SEC-03")
-    assert control(merged, "SEC-03")["moto_gaps"] == list(CATALOG["SEC-03"].moto_gaps)
+    assert "moto_gaps" not in control(document(PAYMENTS), "SEC-04")
+    assert control(merged, "SEC-04")["moto_gaps"] == list(CATALOG["SEC-04"].moto_gaps)
 
 
 def test_regions_of_one_account_merge_when_disjoint() -> None:
