@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_prr.accounts import read_account_settings
-from pytest_prr.builtin import select_controls
+from pytest_prr.builtin import registered_checks, select_controls
 from pytest_prr.catalog import CatalogError, builtin_catalog
 
 IDS = ["SEC-01", "SEC-02", "IAM-02", "OBS-01"]
@@ -25,6 +25,23 @@ IDS = ["SEC-01", "SEC-02", "IAM-02", "OBS-01"]
 )
 def test_select_controls(patterns, selected, unmatched) -> None:
     assert select_controls(IDS, patterns) == (selected, unmatched)
+
+
+def test_a_control_has_one_check_even_when_its_module_is_imported_again() -> None:
+    """pytester's in-process runs unload and re-import the check modules."""
+    import importlib
+    import sys
+
+    from pytest_prr.checks import base
+
+    registered_checks()
+    module = sys.modules["pytest_prr.checks.cost"]
+    original = base.REGISTRY["FIN-01"]
+    importlib.reload(module)
+    assert base.REGISTRY["FIN-01"].evaluate.__qualname__ == original.evaluate.__qualname__
+    with pytest.raises(ValueError, match="a check for FIN-01 is registered twice"):
+        base.function_check("FIN-01")(lambda function, context: None)
+    assert base.REGISTRY["FIN-01"].evaluate is module.graviton
 
 
 def test_tunables_default_and_override(tmp_path: Path) -> None:
