@@ -19,6 +19,7 @@ from pytest_prr.api import MARKER
 if TYPE_CHECKING:
     from pytest_prr.checks.base import Check, Finding
     from pytest_prr.run import ReadinessRun
+    from pytest_prr.runs import ReadinessRuns
 
 #: The modules that register checks; importing them fills ``checks.base.REGISTRY``.
 CHECK_MODULES = (
@@ -63,7 +64,7 @@ class ControlFailed(Exception):
 
 
 class ControlItem(pytest.Item):
-    """One built-in control evaluated over the run's snapshot."""
+    """One built-in control evaluated over the snapshot of one account's run."""
 
     def __init__(
         self, *, control_id: str, check: Check | None, run: ReadinessRun, **kwargs: Any
@@ -102,6 +103,12 @@ class ControlItem(pytest.Item):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
+    @property
+    def recorded_test(self) -> str:
+        """The test its results name: the same for every account (their account IDs tell
+        them apart), as a run over one account names it."""
+        return f"prr::{self.control_id}"
+
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, f"prr built-in control {self.control_id}"
 
@@ -122,12 +129,20 @@ class AttestedItem(ControlItem):
         ]
 
 
-def control_items(session: pytest.Session, run: ReadinessRun, patterns: str | None) -> list[Any]:
-    """The built-in items of this run, in catalog order (the same in every xdist worker)."""
+def control_items(session: pytest.Session, runs: ReadinessRuns, patterns: str | None) -> list[Any]:
+    """The built-in items of this run, in catalog order (the same in every xdist worker).
+
+    With several accounts each control is an item per account, account after account:
+    ``prr::SEC-01[prod]``, named so that ``-k prod`` selects one account's items, and in the
+    account's ``xdist_group`` so that ``--dist loadgroup`` keeps an account on one worker.
+    """
+    from pytest_prr.multiaccount import account_marks
+
     checks = registered_checks()
-    attested = {control.id for control in run.catalog if control.automation == "attested"}
+    catalog = runs.catalog
+    attested = {control.id for control in catalog if control.automation == "attested"}
     selected, unmatched = select_controls(
-        (control.id for control in run.catalog if control.id in checks or control.id in attested),
+        (control.id for control in catalog if control.id in checks or control.id in attested),
         patterns,
     )
     if unmatched:
@@ -135,15 +150,21 @@ def control_items(session: pytest.Session, run: ReadinessRun, patterns: str | No
             f"--prr-controls: {', '.join(unmatched)} matches no built-in control "
             "(`prr catalog` lists them)"
         )
-    return [
-        (AttestedItem if control_id in attested else ControlItem).from_parent(
-            session,
-            name=control_id,
-            nodeid=f"prr::{control_id}",
-            path=session.config.rootpath,
-            control_id=control_id,
-            check=checks.get(control_id),
-            run=run,
-        )
-        for control_id in selected
-    ]
+    items = []
+    for account, run in runs.runs.items():
+        for control_id in selected:
+            name = f"{control_id}[{account}]" if runs.several else control_id
+            item = (AttestedItem if control_id in attested else ControlItem).from_parent(
+                session,
+                name=name,
+                nodeid=f"prr::{name}",
+                path=session.config.rootpath,
+                control_id=control_id,
+                check=checks.get(control_id),
+                run=run,
+            )
+            if runs.several:
+                for mark in account_marks(session.config, account):
+                    item.add_marker(mark)
+            items.append(item)
+    return items

@@ -1,4 +1,8 @@
-"""Fixtures for tests that read the target account. Each skips without --prr-account."""
+"""Fixtures for tests that read the target account. Each skips without --prr-account.
+
+With several ``--prr-account`` options a test that uses any of them runs once per account
+(``pytest_prr.multiaccount`` parametrizes ``_prr_target``), and they return that account's.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,33 @@ if TYPE_CHECKING:
     import boto3
 
     from pytest_prr.accounts import Account
+    from pytest_prr.run import ReadinessRun
     from pytest_prr.snapshot.model import Snapshot
 
 
 @pytest.fixture(scope="session")
-def prr_account(request: pytest.FixtureRequest) -> Account:
-    """The account under test: ``name``, ``account_id``, ``regions``, ``mode``."""
-    from pytest_prr.plugin import active_run
+def _prr_target(request: pytest.FixtureRequest) -> str | None:
+    """The name of the account this test runs against when the run has several; None with
+    one. Hidden: the other fixtures depend on it so that parametrizing it reaches them."""
+    return getattr(request, "param", None)
 
-    run = active_run(request.config)
-    if run is None:
+
+def _run_of(request: pytest.FixtureRequest, account: str | None) -> ReadinessRun:
+    from pytest_prr.plugin import active_runs
+
+    runs = active_runs(request.config)
+    assert runs is not None  # prr_account skipped otherwise
+    return runs.run_for(account)
+
+
+@pytest.fixture(scope="session")
+def prr_account(request: pytest.FixtureRequest, _prr_target: str | None) -> Account:
+    """The account under test: ``name``, ``account_id``, ``regions``, ``mode``."""
+    from pytest_prr.plugin import active_runs
+
+    if active_runs(request.config) is None:
         pytest.skip("prr: no account selected; run with --prr-account=NAME")
-    return run.account
+    return _run_of(request, _prr_target).account
 
 
 @pytest.fixture(scope="session")
@@ -31,23 +50,15 @@ def prr_session(request: pytest.FixtureRequest, prr_account: Account) -> boto3.S
 
     Read-only in live and endpoint modes: a write call raises before it is sent.
     """
-    from pytest_prr.plugin import active_run
-
-    run = active_run(request.config)
-    assert run is not None  # prr_account skipped otherwise
     if prr_account.mode == "snapshot":
         pytest.skip("prr: evaluating a stored snapshot (--prr-snapshot); no AWS access")
-    return run.open_session()
+    return _run_of(request, prr_account.name).open_session()
 
 
 @pytest.fixture(scope="session")
 def prr_snapshot(request: pytest.FixtureRequest, prr_account: Account) -> Snapshot:
     """The account snapshot the run took (or loaded with --prr-snapshot), read-only."""
-    from pytest_prr.plugin import active_run
-
-    run = active_run(request.config)
-    assert run is not None  # prr_account skipped otherwise
-    snapshot = run.snapshot
+    snapshot = _run_of(request, prr_account.name).snapshot
     if snapshot is None:
         pytest.fail("prr: the run has no snapshot")
     return snapshot

@@ -12,18 +12,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_prr.api import MARKER, control_ids
-from pytest_prr.fixtures import prr_account, prr_client, prr_session, prr_snapshot
+from pytest_prr.fixtures import _prr_target, prr_account, prr_client, prr_session, prr_snapshot
 
 if TYPE_CHECKING:
     from pytest_prr.accounts import Account, AccountSettings
     from pytest_prr.catalog import Catalog
-    from pytest_prr.run import ReadinessRun
+    from pytest_prr.runs import ReadinessRuns
 
-__all__ = ["prr_account", "prr_client", "prr_session", "prr_snapshot"]
+__all__ = ["_prr_target", "prr_account", "prr_client", "prr_session", "prr_snapshot"]
 
 HELP_ACCOUNT = (
     "run readiness controls against account NAME: 'moto' (a mocked account, no AWS needed) "
-    "or a name configured in [tool.prr.accounts.NAME] of pyproject.toml or prr.toml"
+    "or a name configured in [tool.prr.accounts.NAME] of pyproject.toml or prr.toml; "
+    "repeat it to run over several accounts (tests then run once per account)"
 )
 HELP_JSON = "write the control-coverage matrix (prr-results/1 JSON) to PATH"
 HELP_HTML = "write a self-contained HTML report (matrix, frameworks, every resource) to PATH"
@@ -41,6 +42,8 @@ HELP_WAIVERS = (
     "YAML file of waivers (risk acceptances): a FAIL of a control on the resources a waiver "
     "names becomes 'waived' until the waiver expires"
 )
+#: Options that write one account's files, which a run over several accounts cannot.
+SINGLE_ACCOUNT_OPTIONS = (("prr_snapshot_out", "snapshot file"), ("prr_evidence", "bundle"))
 #: Options that write what a run found, so they need a run (an account or a snapshot).
 OUTPUT_OPTIONS = (
     "prr_json",
@@ -62,7 +65,7 @@ HELP_ALLOW_WRITES = (
 HELP_CONTROLS = "built-in controls to run: comma-separated IDs or globs, e.g. SEC-*,IAM-02"
 HELP_NO_BUILTIN = "run only your own tests, none of the built-in controls"
 
-run_key = pytest.StashKey["ReadinessRun | None"]()
+runs_key = pytest.StashKey["ReadinessRuns | None"]()
 catalog_key = pytest.StashKey["Catalog"]()
 stored_key = pytest.StashKey[tuple[Any, str]]()
 
@@ -129,16 +132,16 @@ def pytest_configure(config: pytest.Config) -> None:
             if getattr(config.option, option):
                 flag = "--" + option.replace("_", "-")
                 raise pytest.UsageError(f"{flag} needs an account: add --prr-account=NAME")
-        config.stash[run_key] = None
+        config.stash[runs_key] = None
         return
-    if len(names) > 1:
-        raise pytest.UsageError(
-            f"--prr-account given {len(names)} times; one account per run is supported "
-            "(run once per account for now)"
-        )
     settings = _settings(config)
-    account = _stored_account(config, stored) if stored else _account(settings, names[0])
-    _start_run(config, account, settings)
+    if stored:
+        accounts = [_stored_account(config, stored)]
+    else:
+        accounts = [_account(settings, name) for name in names]
+        if len(accounts) > 1:
+            _check_several_accounts(config, accounts)
+    _start_runs(config, accounts, settings)
 
 
 def _catalog(config: pytest.Config) -> Catalog:
@@ -174,6 +177,42 @@ def _account(settings: AccountSettings, name: str) -> Account:
         raise pytest.UsageError(f"prr: {error}") from error
 
 
+def _check_several_accounts(config: pytest.Config, accounts: list[Account]) -> None:
+    """Refuse what a run over several accounts cannot do, before anything is read."""
+    from pytest_prr.accounts import MOTO
+
+    for option, what in SINGLE_ACCOUNT_OPTIONS:
+        if getattr(config.option, option):
+            flag = "--" + option.replace("_", "-")
+            raise pytest.UsageError(
+                f"{flag} writes one account's {what}; with {len(accounts)} accounts run "
+                f"pytest once per account, each with its own {flag}, and `prr merge` the "
+                "results"
+            )
+    names: set[str] = set()
+    seen: dict[tuple[str, str], str] = {}
+    for account in accounts:
+        if account.name in names:
+            again = " (moto is one mocked account)" if account.name == MOTO else ""
+            raise pytest.UsageError(f"--prr-account={account.name} is given twice{again}")
+        names.add(account.name)
+        for region in account.regions:
+            other = seen.setdefault((account.account_id, region), account.name)
+            if other != account.name:
+                raise pytest.UsageError(
+                    f"prr: accounts {other!r} and {account.name!r} are both "
+                    f"{account.account_id} in {region}; a run reads each account and region "
+                    "once"
+                )
+    live = [account.name for account in accounts if account.mode == "live"]
+    if live and any(account.mode == "moto" for account in accounts):
+        raise pytest.UsageError(
+            f"--prr-account=moto cannot run beside live account(s) {', '.join(live)}: a moto "
+            "run gives every AWS client of the process dummy credentials, so that no test "
+            "reaches a real account; run the live accounts in a session of their own"
+        )
+
+
 def _stored_account(config: pytest.Config, path: str) -> Account:
     """The account a stored snapshot was taken of; loading it checks the file."""
     from pytest_prr.snapshot.store import SnapshotError, load_snapshot
@@ -191,33 +230,48 @@ def _path_option(config: pytest.Config, option: str) -> Path | None:
     return config.invocation_params.dir / value if value else None
 
 
-def _start_run(config: pytest.Config, account: Account, settings: AccountSettings) -> None:
+def _start_runs(config: pytest.Config, accounts: list[Account], settings: AccountSettings) -> None:
+    """One run per account, sharing the catalog, tunables, attestations and waivers; each
+    live or endpoint account proves who it is (STS) before anything runs."""
     from pytest_prr.catalog import CatalogError
     from pytest_prr.run import ReadinessRun
+    from pytest_prr.runs import ReadinessRuns
 
     catalog = _catalog(config)
     try:
         tunables = catalog.tunables(settings.tunables, settings.tunables_origin)
     except CatalogError as error:
         raise pytest.UsageError(f"prr: {error}") from error
-    run = ReadinessRun(
-        account=account,
+    attestations = _attestations(config, catalog)
+    waivers = _waivers(config, catalog)
+    runs = ReadinessRuns(
+        runs={
+            account.name: ReadinessRun(
+                account=account,
+                catalog=catalog,
+                tunables=tunables,
+                attestations=attestations,
+                waivers=waivers,
+                snapshot_out=_path_option(config, "prr_snapshot_out"),
+                allow_writes=config.option.prr_allow_writes,
+            )
+            for account in accounts
+        },
         catalog=catalog,
-        tunables=tunables,
-        attestations=_attestations(config, catalog),
-        waivers=_waivers(config, catalog),
         json_path=_path_option(config, "prr_json"),
-        snapshot_out=_path_option(config, "prr_snapshot_out"),
-        allow_writes=config.option.prr_allow_writes,
     )
     if stored_key in config.stash:
-        run.use_stored_snapshot(_path_option(config, "prr_snapshot"), *config.stash[stored_key])
-    config.stash[run_key] = run
+        runs.first.use_stored_snapshot(
+            _path_option(config, "prr_snapshot"), *config.stash[stored_key]
+        )
+    config.stash[runs_key] = runs
     from pytest_prr.runhooks import register_run_hooks
 
-    if not hasattr(config, "workerinput") and account.mode in ("live", "endpoint"):
-        _verify_identity(account)
-    register_run_hooks(config, run)
+    if not hasattr(config, "workerinput"):
+        for account in accounts:
+            if account.mode in ("live", "endpoint"):
+                _verify_identity(account)
+    register_run_hooks(config, runs)
 
 
 def _attestations(config: pytest.Config, catalog: Catalog) -> list[Any]:
@@ -256,9 +310,10 @@ def _verify_identity(account: Any) -> None:
         raise pytest.UsageError(f"prr: {error}") from error
 
 
-def active_run(config: pytest.Config) -> ReadinessRun | None:
-    """The readiness run of this process, or None when no account was selected."""
-    return config.stash.get(run_key, None)
+def active_runs(config: pytest.Config) -> ReadinessRuns | None:
+    """The readiness runs of this process (one per account), or None when no account was
+    selected."""
+    return config.stash.get(runs_key, None)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -11,30 +11,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_prr.__about__ import __version__
 from pytest_prr.accounts import Account
 from pytest_prr.api import NotApplicable
 from pytest_prr.catalog import Catalog
-from pytest_prr.results import Result, Target, build_document, describe_exception, phase_status
+from pytest_prr.results import Result, Target, describe_exception, phase_status
 
 if TYPE_CHECKING:
     from pytest_prr.attestations import Attestation
     from pytest_prr.checks.base import Finding
     from pytest_prr.snapshot.model import Snapshot
-    from pytest_prr.waivers import Waiver
+    from pytest_prr.waivers import Waiver, WaiverReport
 
 
 @dataclass
 class ReadinessRun:
-    """What the plugin knows about the run it is part of, in this process.
+    """What the plugin knows about one account of the run it is part of, in this process.
 
-    Under pytest-xdist every process has one; only the controller's ``results`` are
-    complete, because workers hand theirs over on the test reports.
+    Under pytest-xdist every process has one per account; only the controller's ``results``
+    are complete, because workers hand theirs over on the test reports. The document of the
+    whole run (every account) is :class:`pytest_prr.runs.ReadinessRuns`'s.
     """
 
     account: Account
     catalog: Catalog
-    json_path: Path | None = None
     snapshot_out: Path | None = None
     allow_writes: bool = False
     tunables: Mapping[str, Any] = field(default_factory=dict)
@@ -43,7 +42,6 @@ class ReadinessRun:
     waivers: list[Waiver] | None = None
     endpoint_url: str | None = None
     results: list[Result] = field(default_factory=list)
-    document: dict[str, Any] | None = None
     snapshot_path: Path | None = None
     snapshot_sha256: str | None = None
     snapshot_taken_at: str | None = None
@@ -190,15 +188,16 @@ class ReadinessRun:
                 message = f"in {report.when}: {message}"
         return self.results_for(control_ids, test, status, message)
 
-    def results_for_control(self, item: Any, excinfo: Any) -> list[Result]:
-        """A built-in control item's verdicts, one result per resource; a check that
-        crashed is an ERROR for the account rather than a control without results."""
+    def results_for_control(self, item: Any, test: str, excinfo: Any) -> list[Result]:
+        """A built-in control item's verdicts, one result per resource, recorded as made by
+        ``test``; a check that crashed is an ERROR for the account rather than a control
+        without results."""
         from pytest_prr.builtin import ControlFailed
 
         if excinfo is not None and not isinstance(excinfo.value, ControlFailed):
             message = f"the check crashed: {describe_exception(excinfo.value, '')}"
-            return self.results_for([item.control_id], item.nodeid, "error", message)
-        return self.results_for_findings(item.findings, item.nodeid)
+            return self.results_for([item.control_id], test, "error", message)
+        return self.results_for_findings(item.findings, test)
 
     @property
     def judged_on(self) -> datetime.date:
@@ -238,20 +237,16 @@ class ReadinessRun:
         """Take the results a (possibly remote) test report carried."""
         self.results.extend(Result.from_dict(data) for data in reported)
 
-    def finish(self) -> dict[str, Any]:
-        self.document = build_document(
-            self.catalog, [self.target], self.results, tool_version=__version__
-        )
-        if self.waivers is not None and self.snapshot is not None:
-            from pytest_prr.waivers import function_tags, report_waivers
+    def waiver_report(self) -> WaiverReport | None:
+        """The waivers this account's results show need attention; None without a
+        waivers file (or a snapshot to judge tags and the day on)."""
+        if self.waivers is None or self.snapshot is None:
+            return None
+        from pytest_prr.waivers import function_tags, report_waivers
 
-            self.document["waivers"] = report_waivers(
-                self.waivers,
-                self.results,
-                today=self.judged_on,
-                tags_of=function_tags(self.snapshot),
-            ).to_dict()
-        return self.document
+        return report_waivers(
+            self.waivers, self.results, today=self.judged_on, tags_of=function_tags(self.snapshot)
+        )
 
 
 def _functions_or_none(snapshot: Snapshot) -> Iterable[Any]:

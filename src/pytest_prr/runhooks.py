@@ -1,8 +1,13 @@
 """The hooks of a readiness run: registered by the plugin only once an account (or a
-stored snapshot) is selected, so a plain pytest run never pays for them."""
+stored snapshot) is selected, so a plain pytest run never pays for them.
+
+A run has one or more accounts (:class:`~pytest_prr.runs.ReadinessRuns`); what a test
+reports is attributed to the account it ran for, and the outputs are made of all of them.
+"""
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -14,32 +19,44 @@ from pytest_prr.api import control_ids
 
 if TYPE_CHECKING:
     from pytest_prr.run import ReadinessRun
+    from pytest_prr.runs import Progress, ReadinessRuns
 
 REPORT_KEY = "prr_results"
-WORKER_ENDPOINT_KEY = "prr_endpoint_url"
-WORKER_SNAPSHOT_KEY = "prr_snapshot"
+REPORT_ACCOUNT_KEY = "prr_account"
+#: ``workerinput`` entry: per account name, its moto endpoint and snapshot reference.
+WORKER_RUNS_KEY = "prr_runs"
 #: The rendered reports: format (``report.outputs.FORMATS``) -> the option naming its file.
 REPORT_OPTIONS = (("html", "prr_html"), ("csv", "prr_csv"), ("markdown", "prr_markdown"))
 
 environment_key = pytest.StashKey[pytest.MonkeyPatch]()
 server_key = pytest.StashKey[Any]()
+#: Per item with controls: the account it runs for (None: the only one) and the test its
+#: results name, fixed at collection, before xdist's loadgroup appends ``@group`` to node ids.
+account_key = pytest.StashKey["str | None"]()
+test_key = pytest.StashKey[str]()
 
 
-def register_run_hooks(config: pytest.Config, run: ReadinessRun) -> None:
+def register_run_hooks(config: pytest.Config, runs: ReadinessRuns) -> None:
     """Register the run's hooks in this process; a worker takes the controller's moto
-    endpoint and snapshot instead of making its own."""
-    config.pluginmanager.register(_ReadinessHooks(config, run), "prr-run")
+    endpoint and snapshots instead of making its own."""
+    config.pluginmanager.register(_ReadinessHooks(config, runs), "prr-run")
+    if runs.several:
+        from pytest_prr import multiaccount
+
+        config.pluginmanager.register(multiaccount, "prr-accounts")
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
-        run.endpoint_url = workerinput.get(WORKER_ENDPOINT_KEY)
-        run.receive_snapshot(workerinput.get(WORKER_SNAPSHOT_KEY))
-        if run.account.mode == "moto":
-            _use_dummy_credentials(config, run.account.region)
+        for name, handed in workerinput[WORKER_RUNS_KEY].items():
+            run = runs.runs[name]
+            run.endpoint_url = handed["endpoint_url"]
+            run.receive_snapshot(handed["snapshot"])
+            if run.account.mode == "moto":
+                _use_dummy_credentials(config, run.account.region)
         return
     if config.option.prr_evidence:
-        config.pluginmanager.register(_EvidenceHooks(config, run), "prr-evidence")
+        config.pluginmanager.register(_EvidenceHooks(config, runs), "prr-evidence")
     if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(_XdistControllerHooks(run), "prr-xdist")
+        config.pluginmanager.register(_XdistControllerHooks(runs), "prr-xdist")
 
 
 def _use_dummy_credentials(config: pytest.Config, region: str) -> None:
@@ -52,22 +69,25 @@ def _use_dummy_credentials(config: pytest.Config, region: str) -> None:
 
 
 class _XdistControllerHooks:
-    """Registered on the xdist controller only: hands the moto endpoint to the workers."""
+    """Registered on the xdist controller only: hands each account's moto endpoint and
+    snapshot to the workers."""
 
-    def __init__(self, run: ReadinessRun) -> None:
-        self.run = run
+    def __init__(self, runs: ReadinessRuns) -> None:
+        self.runs = runs
 
     def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput[WORKER_ENDPOINT_KEY] = self.run.endpoint_url
-        node.workerinput[WORKER_SNAPSHOT_KEY] = self.run.snapshot_reference()
+        node.workerinput[WORKER_RUNS_KEY] = {
+            name: {"endpoint_url": run.endpoint_url, "snapshot": run.snapshot_reference()}
+            for name, run in self.runs.runs.items()
+        }
 
 
 class _ReadinessHooks:
     """The hooks of a run with an account; registered only then, in every process."""
 
-    def __init__(self, config: pytest.Config, run: ReadinessRun) -> None:
+    def __init__(self, config: pytest.Config, runs: ReadinessRuns) -> None:
         self.config = config
-        self.run = run
+        self.runs = runs
         self.is_worker = hasattr(config, "workerinput")
         self.output_errors: list[str] = []
         self.written: list[str] = []
@@ -79,42 +99,51 @@ class _ReadinessHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Prepare the account and take its snapshot, before xdist starts its workers."""
+        """Prepare the accounts and take their snapshots, before xdist starts its workers."""
         if self.is_worker:
             return
-        if self.run.account.mode == "moto":
-            self._start_moto()
-        if self.run.account.mode != "snapshot":
-            self._take_snapshot()
+        for run in self.runs.runs.values():
+            if run.account.mode == "moto":
+                self._start_moto(run)
+        self._take_snapshots()
 
-    def _take_snapshot(self) -> None:
+    def _take_snapshots(self) -> None:
         from pytest_prr.snapshot.progress import SnapshotProgress
 
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         quiet = reporter is None or self.config.get_verbosity() < 0
-        progress = None if quiet else SnapshotProgress(reporter.write_line)
-        if self.run.allow_writes and reporter is not None:
-            reporter.write_line(
-                f"prr: WARNING: write calls are allowed on {self.run.account.describe()} "
-                "(--prr-allow-writes)",
-                yellow=True,
-            )
-        summary = self.run.take_snapshot(progress=progress)
-        if not quiet:
+        if reporter is not None:
+            for run in self.runs.runs.values():
+                if run.allow_writes and run.account.mode != "snapshot":
+                    reporter.write_line(
+                        f"prr: WARNING: write calls are allowed on {run.account.describe()} "
+                        "(--prr-allow-writes)",
+                        yellow=True,
+                    )
+        if quiet:
+            self.runs.take_snapshots(lambda run: None)
+            return
+        lines = LineWriter(reporter.write_line)
+
+        def progress_for(run: ReadinessRun) -> Progress:
+            if not self.runs.several:
+                return SnapshotProgress(reporter.write_line)
+            return SnapshotProgress(lines.for_account(run.account.name))
+
+        for summary in self.runs.take_snapshots(progress_for):
             reporter.write_line(summary)
 
-    def _start_moto(self) -> None:
+    def _start_moto(self, run: ReadinessRun) -> None:
         from pytest_prr.motoserver import MotoServer
         from pytest_prr.sessions import open_session
 
         server = MotoServer()
         self.config.stash[server_key] = server
-        self.run.endpoint_url = server.start()
-        _use_dummy_credentials(self.config, self.run.account.region)
+        run.endpoint_url = server.start()
+        _use_dummy_credentials(self.config, run.account.region)
         try:
             self.config.hook.pytest_prr_seed_account(
-                session=open_session(self.run.account, self.run.endpoint_url),
-                account=self.run.account,
+                session=open_session(run.account, run.endpoint_url), account=run.account
             )
         except Exception:
             pytest.exit(
@@ -123,64 +152,112 @@ class _ReadinessHooks:
                 returncode=pytest.ExitCode.INTERNAL_ERROR,
             )
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(
         self, session: pytest.Session, items: list[pytest.Item]
     ) -> None:
+        """Add the built-in items and note whom each item's results are about: first
+        (tryfirst), so that the built-in items are there for ``-k`` and xdist's loadgroup,
+        and the node ids are still as collected."""
         from pytest_prr.report.junit import control_properties
 
         if not self.config.option.prr_no_builtin:
             from pytest_prr.builtin import control_items
 
-            items.extend(control_items(session, self.run, self.config.option.prr_controls))
+            items.extend(control_items(session, self.runs, self.config.option.prr_controls))
+        unattributed = []
         for item in items:
             ids = control_ids(item)
-            if ids:
-                item.user_properties.extend(
-                    control_properties(
-                        ids,
-                        self.run.catalog,
-                        account=self.run.account.name,
-                        account_id=self.run.account.account_id,
-                        regions=self.run.account.regions,
-                    )
+            if not ids:
+                continue
+            try:
+                account, _ = self._attribute(item)
+            except LookupError:
+                unattributed.append(item.nodeid)
+                continue
+            run = self.runs.run_for(account)
+            item.user_properties.extend(
+                control_properties(
+                    ids,
+                    self.runs.catalog,
+                    account=run.account.name,
+                    account_id=run.account.account_id,
+                    regions=run.account.regions,
                 )
+            )
+        if unattributed:
+            raise pytest.UsageError(
+                f"prr: {', '.join(unattributed)}: marked with controls but not a test function "
+                "pytest-prr could run once per account; run one account per session"
+            )
+
+    def _attribute(self, item: pytest.Item) -> tuple[str | None, str]:
+        """The account an item with controls is about (None: the only one) and the test its
+        results name: noted at collection, or now for an item marked since (by a fixture);
+        a LookupError when a run over several accounts cannot tell which account."""
+        if test_key not in item.stash:
+            from pytest_prr.builtin import ControlItem
+            from pytest_prr.multiaccount import account_of, recorded_test
+
+            if isinstance(item, ControlItem):
+                account: str | None = item.run.account.name
+                test = item.recorded_test
+            else:
+                account = account_of(item)
+                if account is None and self.runs.several:
+                    raise LookupError(
+                        f"prr: {item.nodeid} did not run once per account, so its results "
+                        f"cannot be attributed to one of the {len(self.runs.runs)} accounts"
+                    )
+                test = recorded_test(item, account)
+            item.stash[account_key] = account
+            item.stash[test_key] = test
+        return item.stash[account_key], item.stash[test_key]
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        """Attach the phase's results to its report; the report carries them across xdist."""
+        """Attach the phase's results, and their account, to its report; the report
+        carries them across xdist."""
         report = yield
-        if hasattr(item, "findings"):
-            if report.when == "call":
-                results = self.run.results_for_control(item, call.excinfo)
-                report.__dict__[REPORT_KEY] = [result.to_dict() for result in results]
-            return report
         ids = control_ids(item)
-        if ids:
-            results = self.run.results_for_phase(ids, item.nodeid, report, call.excinfo)
-            if results:
-                report.__dict__[REPORT_KEY] = [result.to_dict() for result in results]
+        if not ids:
+            return report
+        account, test = self._attribute(item)
+        run = self.runs.run_for(account)
+        if hasattr(item, "findings"):
+            if report.when != "call":
+                return report
+            results = run.results_for_control(item, test, call.excinfo)
+        else:
+            results = run.results_for_phase(ids, test, report, call.excinfo)
+        if results:
+            report.__dict__[REPORT_KEY] = [result.to_dict() for result in results]
+            report.__dict__[REPORT_ACCOUNT_KEY] = account
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
-            self.run.add_reported(getattr(report, REPORT_KEY, []))
+            self.runs.add_reported(
+                getattr(report, REPORT_ACCOUNT_KEY, None), getattr(report, REPORT_KEY, [])
+            )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:
             return
-        document = self.run.finish()
-        if self.run.json_path is not None:
+        document = self.runs.finish()
+        if self.runs.json_path is not None:
             from pytest_prr.report.json_document import write_document
 
-            self._write("results", self.run.json_path, lambda p: write_document(document, p))
+            self._write("results", self.runs.json_path, lambda p: write_document(document, p))
         if self.reports:
             from pytest_prr.report.outputs import render, write_text
 
             for kind, path in self.reports.items():
-                text = render(kind, document, catalog=self.run.catalog)
+                text = render(kind, document, catalog=self.runs.catalog)
                 self._write(f"{kind} report", path, lambda p, t=text: write_text(p, t))
         if self.config.option.prr_securityhub_import:
-            self._import_findings(document)
+            for run in self.runs.runs.values():
+                self._import_findings(run)
         if self.output_errors:
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
@@ -193,27 +270,34 @@ class _ReadinessHooks:
         else:
             self.written.append(f"{what} written to {path}")
 
-    def _import_findings(self, document: dict[str, Any]) -> None:
-        """The one write of pytest-prr, on a session that admits nothing else."""
+    def _import_findings(self, run: ReadinessRun) -> None:
+        """The one write of pytest-prr, on a session that admits nothing else: each account
+        imports its own findings, with its own credentials."""
         from pytest_prr.report.asff import to_asff
         from pytest_prr.securityhub import SecurityHubImportError, import_findings
         from pytest_prr.sessions import open_session
 
-        findings = to_asff(document, catalog=self.run.catalog)
-        session = open_session(self.run.account, self.run.endpoint_url, allow_findings_import=True)
+        findings = to_asff(self.runs.account_document(run), catalog=self.runs.catalog)
+        session = open_session(run.account, run.endpoint_url, allow_findings_import=True)
         try:
             self.written.append(f"Security Hub: {import_findings(session, findings).describe()}")
         except SecurityHubImportError as error:
             self.output_errors.append(f"Security Hub import failed: {error}")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.is_worker or self.run.document is None:
+        if self.is_worker or self.runs.document is None:
             return
         from pytest_prr.report.terminal import render_matrix
 
-        terminalreporter.write_sep("=", f"prr control coverage: {self.run.account.describe()}")
+        accounts = [run.account.describe() for run in self.runs.runs.values()]
+        if self.runs.several:
+            terminalreporter.write_sep("=", f"prr control coverage: {len(accounts)} accounts")
+            for account in accounts:
+                terminalreporter.write_line(f"prr: account {account}")
+        else:
+            terminalreporter.write_sep("=", f"prr control coverage: {accounts[0]}")
         verbose = self.config.get_verbosity() > 0
-        for line in render_matrix(self.run.document, verbose=verbose):
+        for line in render_matrix(self.runs.document, verbose=verbose):
             terminalreporter.write_line(line)
         for line in self.written:
             terminalreporter.write_line(f"prr: {line}")
@@ -221,7 +305,7 @@ class _ReadinessHooks:
             terminalreporter.write_line(f"prr: {line}", red=True)
 
     def pytest_unconfigure(self) -> None:
-        self.run.close()
+        self.runs.close()
         server = self.config.stash.get(server_key, None)
         if server is not None:
             server.stop()
@@ -230,20 +314,38 @@ class _ReadinessHooks:
             environment.undo()
 
 
-class _EvidenceHooks:
-    """Registered on the controller with ``--prr-evidence``: writes the bundle once pytest's
-    junitxml has written its file (trylast), before the run's scratch snapshot is removed."""
+class LineWriter:
+    """Terminal lines from the snapshot threads of several accounts: one at a time, each
+    naming its account."""
 
-    def __init__(self, config: pytest.Config, run: ReadinessRun) -> None:
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self._write = write
+        self._lock = threading.Lock()
+
+    def for_account(self, name: str) -> Callable[[str], None]:
+        def write(line: str) -> None:
+            with self._lock:
+                self._write(f"prr: {name}: {line.removeprefix('prr: ')}")
+
+        return write
+
+
+class _EvidenceHooks:
+    """Registered on the controller with ``--prr-evidence`` (a run over one account): writes
+    the bundle once pytest's junitxml has written its file (trylast), before the run's
+    scratch snapshot is removed."""
+
+    def __init__(self, config: pytest.Config, runs: ReadinessRuns) -> None:
         self.config = config
-        self.run = run
+        self.runs = runs
+        self.run = runs.first
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from pytest_prr.evidence import EvidenceError, write_bundle
 
         config = self.config
-        if self.run.document is None or self.run.snapshot_path is None:
+        if self.runs.document is None or self.run.snapshot_path is None:
             return
         here = config.invocation_params.dir
         junit = config.option.xmlpath
@@ -253,7 +355,7 @@ class _EvidenceHooks:
         try:
             write_bundle(
                 directory,
-                document=self.run.document,
+                document=self.runs.document,
                 snapshot_path=self.run.snapshot_path,
                 junit_path=here / junit if junit else None,
                 command_line=["pytest", *config.invocation_params.args],
