@@ -20,6 +20,7 @@ from pytest_prr.snapshot.collect.iam import collect_iam
 from pytest_prr.snapshot.collect.kms import collect_kms
 from pytest_prr.snapshot.collect.lambda_ import collect_lambda
 from pytest_prr.snapshot.collect.logs import collect_logs
+from pytest_prr.snapshot.collect.pacing import AWS_RATES, Pacer
 from pytest_prr.snapshot.collect.reader import DEFAULT_WORKERS, Reader
 from pytest_prr.snapshot.collect.s3 import collect_s3
 from pytest_prr.snapshot.collect.secrets import collect_secrets
@@ -32,23 +33,28 @@ Progress = Callable[[str, int, int], None]
 RegionalCollector = Callable[[Reader, str, Mapping[str, Any]], dict[str, Any]]
 
 
-def regional_collectors(slo_window_days: int) -> tuple[tuple[str, RegionalCollector], ...]:
-    """What a region's section holds after Lambda, in order: each collector reads the
-    sections before it (KMS needs the log groups' keys), and makes its own calls in
-    parallel."""
+def regional_collectors(
+    slo_window_days: int,
+) -> tuple[tuple[tuple[str, RegionalCollector], ...], ...]:
+    """What a region's section holds after Lambda, in stages: the collectors of a stage
+    read the sections of the stages before it (KMS needs the log groups' keys), not each
+    other's, so they run side by side, each paced by its own service's quota while the
+    others wait on theirs."""
     return (
-        ("logs", collect_logs),
-        ("cloudwatch", functools.partial(collect_cloudwatch, window_days=slo_window_days)),
-        ("sqs", collect_sqs),
-        ("sns", collect_sns),
-        ("events", collect_events),
-        ("s3", collect_s3),
-        ("secrets", collect_secrets),
-        ("kms", collect_kms),
-        ("ec2", collect_ec2),
-        ("deploy", collect_deploy),
-        ("apigw", collect_apigw),
-        ("guardrails", collect_guardrails),
+        (
+            ("logs", collect_logs),
+            ("cloudwatch", functools.partial(collect_cloudwatch, window_days=slo_window_days)),
+            ("sqs", collect_sqs),
+            ("sns", collect_sns),
+            ("events", collect_events),
+            ("s3", collect_s3),
+            ("secrets", collect_secrets),
+            ("ec2", collect_ec2),
+            ("deploy", collect_deploy),
+            ("apigw", collect_apigw),
+            ("guardrails", collect_guardrails),
+        ),
+        (("kms", collect_kms),),
     )
 
 
@@ -59,19 +65,28 @@ def take_snapshot(
     workers: int = DEFAULT_WORKERS,
     progress: Progress | None = None,
     slo_window_days: int = 30,
+    rates: Mapping[str, float] | None = None,
 ) -> Snapshot:
     """Read ``account`` once, through ``session`` (which should be read-only guarded).
 
     ``slo_window_days`` is how far back the SLO metrics are read (the OBS-08 tunable).
+    ``rates`` are the requests per second each AWS rate bucket is paced at (see
+    :mod:`~pytest_prr.snapshot.collect.pacing`); by default AWS's quotas for a live account,
+    and none for an emulator, which does not throttle. An empty mapping turns pacing off.
     """
-    reader = Reader(session, workers=workers, progress=progress)
-    collectors = regional_collectors(slo_window_days)
+    if rates is None:
+        rates = AWS_RATES if account.mode == "live" else {}
+    pacer = Pacer(rates) if rates else None
+    reader = Reader(session, workers=workers, progress=progress, pacer=pacer)
+    stages = regional_collectors(slo_window_days)
     taken_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
     def region_section(region: str) -> dict[str, Any]:
         section: dict[str, Any] = {"lambda": collect_lambda(reader, region)}
-        for name, collector in collectors:
-            section[name] = collector(reader, region, section)
+        for stage in stages:
+            with ThreadPoolExecutor(len(stage)) as pool:
+                running = {name: pool.submit(c, reader, region, section) for name, c in stage}
+            section.update((name, future.result()) for name, future in running.items())
         return section
 
     with ThreadPoolExecutor(len(account.regions)) as pool:

@@ -2,7 +2,10 @@
 
 Account-wide list calls (event source mappings, code signing configs) are made once per
 region and joined to functions here; per-function calls are the ones AWS has no bulk form
-for, made on the reader's bounded pool.
+for, made on the reader's bounded pool. The published versions come with the functions
+themselves: ``ListFunctions`` with ``FunctionVersion=ALL`` pages through every version of
+every function, 50 to a page, where ``ListVersionsByFunction`` would cost a call per function
+from the 15-per-second budget that Lambda's control plane shares.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pytest_prr.snapshot.model import is_error
 from pytest_prr.snapshot.redact import redact_environment
 
 NOT_FOUND = ("ResourceNotFoundException",)
+LATEST = "$LATEST"
 #: Configuration fields kept per function (the rest of ListFunctions' answer is noise for
 #: the controls and would only grow the snapshot).
 CONFIGURATION_FIELDS = (
@@ -43,22 +47,30 @@ CONFIGURATION_FIELDS = (
 
 
 def collect_lambda(reader: Reader, region: str) -> dict[str, Any]:
-    configurations = reader.pages("lambda", region, "list_functions", "Functions")
+    listing = reader.pages(
+        "lambda", region, "list_functions", "Functions", keep=_slim, FunctionVersion="ALL"
+    )
     mappings = reader.pages("lambda", region, "list_event_source_mappings", "EventSourceMappings")
     signing_configs = reader.pages(
         "lambda", region, "list_code_signing_configs", "CodeSigningConfigs"
     )
-    if is_error(configurations):
+    if is_error(listing):
         return {
-            "functions": configurations,
-            "layer_policies": configurations,
+            "functions": listing,
+            "layer_policies": listing,
             "event_source_mappings": mappings,
             "code_signing_configs": signing_configs,
         }
+    configurations = [entry for entry in listing if entry["Version"] == LATEST]
+    versions: dict[str, list[str]] = defaultdict(list)
+    for entry in listing:
+        if entry["Version"] != LATEST:
+            versions[_unqualified(entry["FunctionArn"])].append(entry["Version"])
     done = itertools.count(1)
 
     def read(configuration: dict[str, Any]) -> dict[str, Any]:
         function = _function(reader, region, configuration)
+        function["Versions"] = versions.get(function["FunctionArn"], [])
         reader.report(region, next(done), len(configurations))
         return function
 
@@ -87,6 +99,9 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
     function = {
         field: configuration[field] for field in CONFIGURATION_FIELDS if field in configuration
     }
+    # Listed with FunctionVersion=ALL, $LATEST may carry its qualifier; the snapshot keys a
+    # function by its unqualified ARN, as every other service refers to it.
+    function["FunctionArn"] = _unqualified(configuration["FunctionArn"])
     variables = configuration.get("Environment", {}).get("Variables", {})
     function["Environment"] = redact_environment(variables)
     details = reader.call("lambda", region, "get_function", FunctionName=name)
@@ -119,14 +134,6 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
     function["Aliases"] = reader.pages(
         "lambda", region, "list_aliases", "Aliases", FunctionName=name
     )
-    versions = reader.pages(
-        "lambda", region, "list_versions_by_function", "Versions", FunctionName=name
-    )
-    function["Versions"] = (
-        versions
-        if is_error(versions)
-        else [version["Version"] for version in versions if version["Version"] != "$LATEST"]
-    )
     function["EventInvokeConfigs"] = reader.pages(
         "lambda",
         region,
@@ -135,6 +142,14 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
         FunctionName=name,
     )
     return function
+
+
+def _slim(entry: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of a listed function version: all of $LATEST, only the number of a
+    published version (an account may hold thousands of them)."""
+    if entry["Version"] == LATEST:
+        return entry
+    return {"FunctionArn": entry["FunctionArn"], "Version": entry["Version"]}
 
 
 def _layer_policies(reader: Reader, region: str, functions: list[dict[str, Any]]) -> dict[str, Any]:

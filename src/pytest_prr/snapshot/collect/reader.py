@@ -1,13 +1,16 @@
 """Calls to AWS for the collectors: cached clients, pagination, concurrency, fail-closed.
 
 Every collector reads through one :class:`Reader`, so that clients are made once per
-service and region, every call is counted, and every failure becomes an error marker at
-the place of the data it would have provided instead of an exception or an empty result.
+service and region, every call is counted (and paced, when the reader has a
+:class:`~pytest_prr.snapshot.collect.pacing.Pacer`), and every failure becomes an error
+marker at the place of the data it would have provided instead of an exception or an empty
+result.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -16,12 +19,15 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from pytest_prr.snapshot.collect.pacing import Pacer
 from pytest_prr.snapshot.model import error_marker
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Calls within a region run on a bounded pool: AWS throttles per account and region.
+#: Calls within a region run on a bounded pool: AWS throttles per account and region. With
+#: pacing, most of the pool waits for its turn at a bucket; the pool only has to be large
+#: enough to keep every bucket busy while some threads wait on AWS's answers.
 DEFAULT_WORKERS = 8
 
 
@@ -50,9 +56,11 @@ class Reader:
         *,
         workers: int = DEFAULT_WORKERS,
         progress: Callable[[str, int, int], None] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._session = session
         self._progress = progress
+        self._pacer = pacer
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._workers = workers
@@ -62,7 +70,13 @@ class Reader:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self._session.client(service, region_name=region)
+                client = self._session.client(service, region_name=region)
+                if self._pacer is not None:
+                    # before-send fires for every attempt, so botocore's retries are paced too.
+                    client.meta.events.register(
+                        "before-send", functools.partial(_pace, self._pacer, service, region)
+                    )
+                self._clients[key] = client
             return self._clients[key]
 
     def call(
@@ -84,16 +98,27 @@ class Reader:
         except Exception as error:  # fail closed: whatever broke the call marks its data
             return error_marker(operation, type(error).__name__, str(error))
 
-    def pages(self, service: str, region: str, method: str, result_key: str, **params: Any) -> Any:
+    def pages(
+        self,
+        service: str,
+        region: str,
+        method: str,
+        result_key: str,
+        *,
+        keep: Callable[[Any], Any] | None = None,
+        **params: Any,
+    ) -> Any:
         """All items of a paginated list operation, or an error marker if any page failed:
-        half a list would let a missing resource pass."""
+        half a list would let a missing resource pass. ``keep`` maps each item to what is
+        kept of it as the pages arrive, so a long listing is never held whole."""
         client = self.client(service, region)
         operation = f"{service}:{client.meta.method_to_api_mapping[method]}"
         items: list[Any] = []
         try:
             for page in client.get_paginator(method).paginate(**params):
                 self._count(operation)
-                items.extend(json_safe(page.get(result_key, [])))
+                found = json_safe(page.get(result_key, []))
+                items.extend(found if keep is None else map(keep, found))
         except ClientError as error:
             self._count(operation)
             code = error.response.get("Error", {}).get("Code", "ClientError")
@@ -121,3 +146,8 @@ class Reader:
     def _count(self, operation: str) -> None:
         with self._lock:
             self.calls[operation] += 1
+
+
+def _pace(pacer: Pacer, service: str, region: str, event_name: str, **_: Any) -> None:
+    """botocore's ``before-send.<service-id>.<Operation>`` handler: wait for the bucket."""
+    pacer.wait(service, region, event_name.rsplit(".", 1)[-1])
