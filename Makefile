@@ -18,7 +18,8 @@ CHROMIUM := /usr/bin/chromium
 demo: $(INSTALLED)
 	@mkdir -p $(REPORTS)
 	$(BIN)/pytest --prr-account=moto examples/orders-service \
-		--prr-json=$(REPORTS)/prr-results.json --junitxml=$(REPORTS)/junit.xml; \
+		--prr-json=$(REPORTS)/prr-results.json --junitxml=$(REPORTS)/junit.xml \
+		--prr-html=$(REPORTS)/prr-report.html --prr-markdown=$(REPORTS)/prr-checklist.md; \
 		status=$$?; [ $$status -le 1 ] || exit $$status
 	@echo "demo: reports in $(REPORTS)/ (failing controls above are findings, not errors)"
 

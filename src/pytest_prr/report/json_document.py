@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -35,15 +33,9 @@ def validate_document(document: Mapping[str, Any]) -> None:
 
 
 def write_document(document: Mapping[str, Any], path: Path) -> None:
-    """Validate, then write atomically: a reader never sees half a document."""
+    """Validate, then write atomically (a reader never sees half a document), with the
+    permissions any new file gets: the document is published, not private."""
+    from pytest_prr.report.outputs import write_text
+
     validate_document(document)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump(document, file, indent=2, ensure_ascii=False)
-            file.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
