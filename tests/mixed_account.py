@@ -17,6 +17,8 @@ from typing import Any
 
 import boto3
 
+from moto_seed import protect_stage
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 TRUSTED_ACCOUNT = "210987654321"
@@ -396,39 +398,7 @@ def _apis(session: boto3.Session, functions: dict[str, str]) -> None:
         )
         rest.create_deployment(restApiId=api_id, stageName="prod")
         if name == "orders":
-            _protect_stage(session, api_id)
-
-
-def _protect_stage(session: boto3.Session, api_id: str) -> None:
-    session.client("apigateway").update_stage(
-        restApiId=api_id,
-        stageName="prod",
-        patchOperations=[
-            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "100"},
-            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "50"},
-            {
-                "op": "replace",
-                "path": "/accessLogSettings/destinationArn",
-                "value": arn("logs", "log-group:api-access"),
-            },
-            {"op": "replace", "path": "/accessLogSettings/format", "value": "$context.requestId"},
-        ],
-    )
-    waf = session.client("wafv2")
-    acl = waf.create_web_acl(
-        Name="edge",
-        Scope="REGIONAL",
-        DefaultAction={"Allow": {}},
-        VisibilityConfig={
-            "SampledRequestsEnabled": False,
-            "CloudWatchMetricsEnabled": False,
-            "MetricName": "edge",
-        },
-    )["Summary"]["ARN"]
-    waf.associate_web_acl(
-        WebACLArn=acl,
-        ResourceArn=f"arn:aws:apigateway:{REGION}::/restapis/{api_id}/stages/prod",
-    )
+            protect_stage(session, api_id, "prod", arn("logs", "log-group:api-access"))
 
 
 def _guardrails(session: boto3.Session) -> None:

@@ -72,3 +72,32 @@ def collect(
     section = {"lambda": collect_lambda(Reader(session), region), **(extra or {})}
     reader = Reader(session)
     return collector(reader, region, section, **options), dict(reader.calls)
+
+
+def protect_stage(session: boto3.Session, api_id: str, stage: str, access_log_arn: str) -> str:
+    """Give a REST API stage what API-01/02/04 ask for: access logs, default method
+    throttling (100/s, burst 50) and a regional web ACL; the ACL's ARN."""
+    session.client("apigateway").update_stage(
+        restApiId=api_id,
+        stageName=stage,
+        patchOperations=[
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "100"},
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "50"},
+            {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": access_log_arn},
+            {"op": "replace", "path": "/accessLogSettings/format", "value": "$context.requestId"},
+        ],
+    )
+    waf = session.client("wafv2")
+    acl = waf.create_web_acl(
+        Name="edge",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": "edge",
+        },
+    )["Summary"]["ARN"]
+    stage_arn = f"arn:aws:apigateway:{session.region_name}::/restapis/{api_id}/stages/{stage}"
+    waf.associate_web_acl(WebACLArn=acl, ResourceArn=stage_arn)
+    return acl

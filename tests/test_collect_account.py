@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from faults import inject_fault
-from moto_seed import ACCOUNT, REGION, collect, function, mocked_account
+from moto_seed import ACCOUNT, REGION, collect, function, mocked_account, protect_stage
 from pytest_prr.snapshot.collect import cloudwatch
 from pytest_prr.snapshot.collect.apigw import collect_apigw
 from pytest_prr.snapshot.collect.cloudwatch import collect_cloudwatch
@@ -294,31 +294,8 @@ def apis(session: boto3.Session) -> dict[str, str]:
         stageName="dev",
         deploymentId=rest.get_deployments(restApiId=ids["orders"])["items"][0]["id"],
     )
-    rest.update_stage(
-        restApiId=ids["orders"],
-        stageName="prod",
-        patchOperations=[
-            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "100"},
-            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "50"},
-            {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": "arn:logs"},
-            {"op": "replace", "path": "/accessLogSettings/format", "value": "$context.requestId"},
-        ],
-    )
-    waf = session.client("wafv2")
-    acl = waf.create_web_acl(
-        Name="edge",
-        Scope="REGIONAL",
-        DefaultAction={"Allow": {}},
-        VisibilityConfig={
-            "SampledRequestsEnabled": False,
-            "CloudWatchMetricsEnabled": False,
-            "MetricName": "edge",
-        },
-    )["Summary"]["ARN"]
+    acl = protect_stage(session, ids["orders"], "prod", "arn:logs")
     prefix = f"arn:aws:apigateway:{REGION}::"
-    waf.associate_web_acl(
-        WebACLArn=acl, ResourceArn=f"{prefix}/restapis/{ids['orders']}/stages/prod"
-    )
     http = session.client("apigatewayv2")
     ids["public"] = http.create_api(Name="public", ProtocolType="HTTP")["ApiId"]
     integration = http.create_integration(

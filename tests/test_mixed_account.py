@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 
 import mixed_account
+import moto_seed
 from conftest import validate_results
 from pytest_prr.accounts import Account
 from pytest_prr.builtin import registered_checks
@@ -169,8 +170,9 @@ def failing_pairs(document: Mapping[str, Any]) -> set[tuple[str, str]]:
 def test_a_moto_run_lists_every_failing_resource_under_its_control(
     project: Any, results_schema: dict
 ) -> None:
-    source = Path(mixed_account.__file__)
-    (project.path / source.name).write_text(source.read_text())
+    for module in (mixed_account, moto_seed):
+        source = Path(module.__file__)
+        (project.path / source.name).write_text(source.read_text())
     project.conftest(
         """
         import mixed_account
