@@ -96,15 +96,17 @@ class _TreeSampler(threading.Thread):
 
 
 def _tree(root: int) -> list[int]:
+    """``root`` and its descendants; a process may end while it is read."""
     pids, pending = [], [root]
     while pending:
         pid = pending.pop()
         pids.append(pid)
-        for task in Path(f"/proc/{pid}/task").glob("*/children"):
-            try:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").glob("*/children"))
+            for task in tasks:
                 pending.extend(int(child) for child in task.read_text().split())
-            except OSError:
-                continue
+        except OSError:
+            continue
     return pids
 
 
