@@ -1,14 +1,16 @@
 """Wall time and peak memory of a child process and everything it starts.
 
-``/usr/bin/time -v`` reports the largest single process; under ``pytest -n 2`` the run is
-three processes, so the tree's total is sampled as well, from ``/proc``, every 20 ms.
+The largest process's peak RSS comes from ``/usr/bin/time`` (its ``%M``), which reads it
+from ``wait4`` after an ``exec`` of its own: a child forked straight from the harness would
+report the harness's memory at the fork when that is larger. Under ``pytest -n 2`` the run is
+three processes, so their sum is sampled as well, from ``/proc``, every 20 ms.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SAMPLE_INTERVAL_S = 0.02
+TIME = "/usr/bin/time"
 
 
 @dataclass(frozen=True)
@@ -33,25 +36,27 @@ class Measured:
 
 
 def run(command: Sequence[str], *, cwd: Path | None = None, env: dict | None = None) -> Measured:
-    """Run ``command`` to completion, measuring it."""
-    started = time.monotonic()
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    sampler = _TreeSampler(process.pid)
-    sampler.start()
-    stdout, stderr, maxrss_kb = _communicate(process)
-    wall = time.monotonic() - started
-    sampler.stop()
+    """Run ``command`` to completion under ``/usr/bin/time``, measuring it."""
+    with tempfile.NamedTemporaryFile("r", suffix=".maxrss") as maxrss:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [TIME, "-f", "%M", "-o", maxrss.name, *command],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        sampler = _TreeSampler(process.pid)
+        sampler.start()
+        stdout, stderr = process.communicate()
+        wall = time.monotonic() - started
+        sampler.stop()
+        largest_kb = int(maxrss.read().split()[-1])
     return Measured(
         returncode=process.returncode,
         wall_s=wall,
-        peak_rss_mb=max(sampler.peak_single_kb, maxrss_kb) / 1024,
+        peak_rss_mb=largest_kb / 1024,
         peak_tree_rss_mb=sampler.peak_tree_kb / 1024,
         stdout=stdout,
         stderr=stderr,
@@ -62,33 +67,19 @@ def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 
 
-def _communicate(process: subprocess.Popen[str]) -> tuple[str, str, int]:
-    """Read the output, then reap the child with ``wait4`` for its peak RSS in kB (which
-    ``Popen.wait`` would discard)."""
-    assert process.stdout is not None and process.stderr is not None
-    errors: list[str] = []
-    reader = threading.Thread(target=lambda: errors.append(process.stderr.read()))
-    reader.start()
-    stdout = process.stdout.read()
-    reader.join()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return stdout, errors[0], usage.ru_maxrss
-
-
 class _TreeSampler(threading.Thread):
+    """The peak of the summed RSS of ``root``'s descendants (``root`` is ``time``)."""
+
     def __init__(self, root: int) -> None:
         super().__init__(daemon=True)
         self._root = root
         self._done = threading.Event()
         self.peak_tree_kb = 0
-        self.peak_single_kb = 0
 
     def run(self) -> None:
         while not self._done.wait(SAMPLE_INTERVAL_S):
-            sizes = [_rss_kb(pid) for pid in _tree(self._root)]
-            self.peak_tree_kb = max(self.peak_tree_kb, sum(sizes))
-            self.peak_single_kb = max(self.peak_single_kb, max(sizes, default=0))
+            descendants = _tree(self._root)[1:]
+            self.peak_tree_kb = max(self.peak_tree_kb, sum(map(_rss_kb, descendants)))
 
     def stop(self) -> None:
         self._done.set()

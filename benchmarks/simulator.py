@@ -54,7 +54,15 @@ DEFAULT_LIMITS: Mapping[str, float] = {
 }
 GLOBAL_SERVICES = frozenset({"iam", "organizations"})
 CONTROL = "/__simulator__/"
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
+#: Upstream headers not passed on: hop-by-hop ones, and those the handler writes itself.
+NOT_FORWARDED = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "server",
+    "date",
+}
 _ATTEMPT = re.compile(r"attempt=(\d+)")
 _MAX_ATTEMPTS = re.compile(r"max=(\d+)")
 
@@ -123,7 +131,9 @@ class Simulation:
                 self.retried[route.name] += 1
             if key is not None:
                 rate = self.limits.get(key, self.limits.get("*", 0.0))
-                bucket = self._buckets.setdefault((key, scope), Bucket(rate))
+                bucket = self._buckets.get((key, scope))
+                if bucket is None:
+                    bucket = self._buckets[(key, scope)] = Bucket(rate)
                 if not bucket.admit():
                     self.throttled[route.name] += 1
                     return False
@@ -212,7 +222,7 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(max(0.0, started + simulation.latency - time.monotonic()))
         self.send_response(status)
         for key, value in reply_headers:
-            if key.lower() not in HOP_BY_HOP:
+            if key.lower() not in NOT_FORWARDED:
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()

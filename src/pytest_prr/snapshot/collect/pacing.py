@@ -4,8 +4,9 @@ On an account with thousands of functions the snapshot's cost is not CPU but AWS
 quotas. A pool of threads sending as fast as they can overruns them: AWS answers "throttled",
 botocore backs off exponentially, and every retry spends the client's retry quota, which, once
 drained, turns the next throttle into a failed read (an ERROR in the report). Pacing each
-bucket at its documented rate keeps the bucket full without throttles, so the snapshot
-takes about as long as the quotas allow and no longer.
+bucket at its documented rate keeps it busy without overrunning it: the snapshot takes about
+as long as the quotas allow, and the retry quota is left for the throttles that other
+callers of the same account cause.
 
 A rate is keyed ``service:Operation`` for an operation with a bucket of its own,
 ``service:*`` for the budget the rest of the service's operations share, or ``*`` for the
@@ -26,7 +27,8 @@ from collections.abc import Callable, Mapping
 #: per second, and 15 shared by the remainder of the control plane (all but invocation,
 #: GetFunction and GetPolicy); none can be increased. IAM publishes no request-rate quota and
 #: the other services none for most of the reads made here, so each gets a conservative 10
-#: per second: a snapshot asks them for far fewer calls than Lambda, so this costs little.
+#: per second: a snapshot asks them for far fewer calls than Lambda (seconds, where Lambda's
+#: shared budget costs minutes), and they are read side by side.
 AWS_RATES: Mapping[str, float] = {
     "lambda:GetFunction": 100.0,
     "lambda:GetPolicy": 15.0,
