@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pytest_prr.checks.base import Context, Verdict, failed, function_check, passed
+from pytest_prr.checks.base import Context, Verdict, failed, function_check, listed, passed
 from pytest_prr.checks.iam_policy import (
     Grant,
     action_matches,
@@ -28,7 +28,7 @@ from pytest_prr.snapshot.model import DataUnavailable, require
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 PRIVILEGED_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
-#: How many offending grants a message names; the evidence has them all.
+#: How many offending grants a message names; the evidence keeps up to EVIDENCE_ITEMS.
 SHOWN = 5
 
 
@@ -100,18 +100,23 @@ def dedicated_execution_role(function: Mapping[str, Any], context: Context) -> V
     """Functions sharing a role each get the union of their permissions, so the weakest
     one exposes the data of the most critical, and CloudTrail attribution blurs."""
     role = function["Role"]
-    sharing = sorted(
-        other["FunctionArn"]
-        for _, other in context.snapshot.functions()
-        if other["Role"] == role and other["FunctionArn"] != function["FunctionArn"]
-    )
+    by_role = context.snapshot.indexed("functions by role", lambda: _functions_by_role(context))
+    sharing = [arn for arn in by_role[role] if arn != function["FunctionArn"]]
     if sharing:
         return failed(
             f"{function['FunctionName']} shares execution role {role} with {_show(sharing)}",
             Role=role,
-            shared_with=sharing,
+            **listed("shared_with", sharing),
         )
     return passed(f"{function['FunctionName']} has a dedicated execution role {role}", Role=role)
+
+
+def _functions_by_role(context: Context) -> dict[str, list[str]]:
+    """Every function's ARN, sorted, by execution role, across the snapshot's regions."""
+    by_role: dict[str, list[str]] = {}
+    for _, function in context.snapshot.functions():
+        by_role.setdefault(function["Role"], []).append(function["FunctionArn"])
+    return {role: sorted(arns) for role, arns in by_role.items()}
 
 
 def _describe(grants: list[Grant]) -> list[str]:
@@ -131,7 +136,7 @@ def no_wildcard_actions(
             f"{function['FunctionName']}: role {role['RoleName']} allows wildcard actions "
             f"{_show(found)}",
             Role=role["Arn"],
-            wildcard_grants=found,
+            **listed("wildcard_grants", found),
         )
     return passed(
         f"{function['FunctionName']}: role {role['RoleName']} allows no wildcard action",
@@ -170,8 +175,8 @@ def no_risky_actions_on_all_resources(
             f"{function['FunctionName']}: role {role['RoleName']} allows write, permissions-"
             f"management or tagging actions on all resources: {_show(risky)}",
             **evidence,
-            risky_grants=risky,
-            unknown_actions=unknown,
+            **listed("risky_grants", risky),
+            **listed("unknown_actions", unknown),
         )
     if unknown:
         return failed(
@@ -179,7 +184,7 @@ def no_risky_actions_on_all_resources(
             f"resources whose access level is unknown to the IAM action database: "
             f"{_show(unknown)}",
             **evidence,
-            unknown_actions=unknown,
+            **listed("unknown_actions", unknown),
         )
     return passed(
         f"{function['FunctionName']}: role {role['RoleName']} allows no write, permissions-"

@@ -64,19 +64,30 @@ def _dimensions(alarm: Mapping[str, Any]) -> dict[str, Any]:
     return {d.get("Name"): d.get("Value") for d in alarm.get("Dimensions") or []}
 
 
+def _lambda_alarms(context: Context) -> dict[tuple[str, str], list[Any]]:
+    """The region's alarms on a function's own metrics, by (metric, function name): the
+    alarms whose dimensions are ``FunctionName`` and at most ``Resource``."""
+    alarms = require(require(context.section["cloudwatch"])["alarms"])
+    index: dict[tuple[str, str], list[Any]] = {}
+    for alarm in alarms:
+        dimensions = _dimensions(alarm)
+        if set(dimensions) - {"FunctionName", "Resource"} or "FunctionName" not in dimensions:
+            continue
+        key = (alarm.get("MetricName"), dimensions["FunctionName"])
+        index.setdefault(key, []).append(alarm)
+    return index
+
+
 def _alarms_on(metric: str, function: Mapping[str, Any], context: Context) -> list[Any]:
     """The AWS/Lambda alarms on ``metric`` that watch the function or one of its aliases."""
-    alarms = require(require(context.section["cloudwatch"])["alarms"])
+    index = context.snapshot.indexed(
+        ("lambda alarms", context.region), lambda: _lambda_alarms(context)
+    )
     name = function["FunctionName"]
     aliases: set[str] | None = None
     found = []
-    for alarm in alarms:
-        dimensions = _dimensions(alarm)
-        if alarm.get("MetricName") != metric or dimensions.get("FunctionName") != name:
-            continue
-        if set(dimensions) - {"FunctionName", "Resource"}:
-            continue
-        resource = dimensions.get("Resource", name)
+    for alarm in index.get((metric, name), []):
+        resource = _dimensions(alarm).get("Resource", name)
         if resource != name:
             if aliases is None:  # read only when an alias-qualified alarm needs it
                 aliases = {f"{name}:{a['Name']}" for a in require(function.get("Aliases") or [])}
