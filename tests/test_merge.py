@@ -252,7 +252,7 @@ def test_prr_merge_writes_the_merged_document(
     ("contents", "message"),
     [
         ("{", "b.json: not a JSON document: Expecting property name"),
-        ("[]", "b.json: results document invalid at top level: [] is not of type 'object'"),
+        ("[]", "b.json: results document invalid at top level: [] is not of type \"object\""),
         (None, "b.json: cannot be read: No such file or directory"),
     ],
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,7 +41,13 @@ class Result:
     waiver: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The result as plain data, for a test report to carry across xdist.
+
+        The evidence and waiver are shared, not copied: a result is frozen and nothing
+        changes its evidence, and ``dataclasses.asdict``'s deep copy of them cost 5 s over
+        the 96,000 results of a 2,000-function account.
+        """
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Result:

@@ -7,11 +7,12 @@ writes. Each file is written atomically: a CI job that publishes it never picks 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pytest_prr.catalog import Catalog
 
@@ -48,18 +49,26 @@ def write_reports(
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path`` through a temporary file and a rename.
+    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`atomic_file`); newlines
+    are written as given: CSV rows end in CRLF, as RFC 4180 asks."""
+    with atomic_file(path) as file:
+        file.write(text)
 
-    The file gets the permissions the umask gives any new file (a report is published,
-    unlike ``mkstemp``'s private 0600), and newlines are written as given: CSV rows end
-    in CRLF, as RFC 4180 asks.
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text file that replaces ``path`` only once the block completes.
+
+    It is written to a temporary file beside ``path`` and renamed; on an error the
+    temporary file is removed and ``path`` is left as it was. The file gets the permissions
+    the umask gives any new file (a report is published, unlike ``mkstemp``'s private 0600).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
+            yield file
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
