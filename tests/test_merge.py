@@ -206,15 +206,32 @@ def test_nothing_to_merge() -> None:
         merge_documents({})
 
 
-def test_waiver_sections_are_concatenated() -> None:
+def waiver(name: str, **extra: Any) -> dict[str, Any]:
+    return {"id": name, "control": "SEC-01", "expires": "2027-01-01", **extra}
+
+
+def test_waiver_sections_are_judged_over_every_account() -> None:
     first, second, third = document(ORDERS), document(PAYMENTS), document(PAYMENTS)
-    first["waivers"] = {"expired": [{"id": "w1"}], "stale": []}
-    second["waivers"] = {"expired": [{"id": "w2"}], "stale": [{"id": "w3"}]}
     third["targets"][0]["account_id"] = "444444444444"
+    first["waivers"] = {
+        "expired": [waiver("w1", entry="a.yaml: waivers[0]", resources_affected=["arn:b"])],
+        "stale": [waiver("in-use-in-b"), waiver("stale-everywhere")],
+    }
+    second["waivers"] = {
+        "expired": [waiver("w1", entry="a.yaml: waivers[0]", resources_affected=["arn:a"])],
+        "stale": [waiver("w1"), waiver("stale-everywhere")],
+    }
+    entry = control(second, "SEC-01")["resources"][0]
+    entry.update(status="waived", original_status="fail", waiver=waiver("in-use-in-b"))
+    third["waivers"] = {"expired": [waiver("w2")], "stale": []}
     merged = merge_documents({"a": first, "b": second, "c": third})
     assert merged["waivers"] == {
-        "expired": [{"id": "w1"}, {"id": "w2"}],
-        "stale": [{"id": "w3"}],
+        "expired": [
+            waiver("w1", entry="a.yaml: waivers[0]", resources_affected=["arn:a", "arn:b"]),
+            waiver("w2"),
+        ],
+        # Stale in one account but used in another is in use; expired anywhere is expired.
+        "stale": [waiver("stale-everywhere")],
     }
     assert "waivers" not in merge_documents({"a": document(ORDERS), "b": document(PAYMENTS)})
 
@@ -252,7 +269,7 @@ def test_prr_merge_writes_the_merged_document(
     ("contents", "message"),
     [
         ("{", "b.json: not a JSON document: Expecting property name"),
-        ("[]", "b.json: results document invalid at top level: [] is not of type \"object\""),
+        ("[]", 'b.json: results document invalid at top level: [] is not of type "object"'),
         (None, "b.json: cannot be read: No such file or directory"),
     ],
 )

@@ -185,6 +185,9 @@ def test_two_accounts_in_one_run_equal_the_merge_of_a_run_per_account(
         (PROD, "reports", "fail", "prr::FIN-01"),
         (DR, "orders", "waived", "prr::FIN-01"),
     ]
+    # prod's run alone finds the waiver stale (nothing of prod's fails); over both it is in use.
+    assert [w["control"] for w in prod["waivers"]["stale"]] == ["FIN-01"]
+    assert serial["waivers"] == merged["waivers"] == {"expired": [], "stale": []}
     user_test = "test_readiness.py::test_snapshot_is_the_accounts"
     assert [e for e in entries(serial, "OBS-01") if e[3] == user_test] == [
         (PROD, PROD, "pass", user_test),

@@ -36,6 +36,7 @@ from pytest_prr.results import (
     summarize,
     timestamp,
 )
+from pytest_prr.waivers import combine_reports
 
 #: The top-level sections a merge rebuilds or carries over.
 KNOWN_SECTIONS = frozenset(
@@ -51,7 +52,6 @@ KNOWN_SECTIONS = frozenset(
         "waivers",
     }
 )
-WAIVER_LISTS = ("expired", "stale")
 
 
 class MergeError(ValueError):
@@ -103,10 +103,7 @@ def merge_documents(
     )
     waivers = [doc["waivers"] for doc in documents.values() if "waivers" in doc]
     if waivers:
-        merged["waivers"] = {
-            key: [entry for section in waivers for entry in section.get(key, [])]
-            for key in WAIVER_LISTS
-        }
+        merged["waivers"] = combine_reports(waivers, controls)
     validate_document(merged)
     return merged
 

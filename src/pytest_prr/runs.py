@@ -19,6 +19,7 @@ from pytest_prr.__about__ import __version__
 from pytest_prr.catalog import Catalog
 from pytest_prr.results import Result, build_document
 from pytest_prr.run import ReadinessRun
+from pytest_prr.waivers import combine_reports
 
 #: ``progress(region, functions_read, functions_total)``, as ``take_snapshot`` reports it.
 Progress = Callable[[str, int, int], None]
@@ -80,7 +81,7 @@ class ReadinessRuns:
 
     def finish(self) -> dict[str, Any]:
         """The document of every account's results: targets in account order; a waivers
-        section made of each account's, as ``prr merge`` makes it of one run per account."""
+        section combined from each account's, as ``prr merge`` combines one run per account."""
         self.generated_at = datetime.now(UTC)
         runs = list(self.runs.values())
         self.document = build_document(
@@ -92,11 +93,9 @@ class ReadinessRuns:
         )
         reports = [report for run in runs if (report := run.waiver_report()) is not None]
         if reports:
-            sections = [report.to_dict() for report in reports]
-            self.document["waivers"] = {
-                key: [entry for section in sections for entry in section[key]]
-                for key in sections[0]
-            }
+            self.document["waivers"] = combine_reports(
+                [report.to_dict() for report in reports], self.document["controls"]
+            )
         return self.document
 
     def account_document(self, run: ReadinessRun) -> dict[str, Any]:

@@ -301,3 +301,44 @@ def function_tags(snapshot: Snapshot) -> TagLookup:
             if isinstance(found, Mapping) and not is_error(found):
                 tags[arn] = dict(found)
     return tags.get
+
+
+def combine_reports(
+    sections: Sequence[Mapping[str, Sequence[Mapping[str, Any]]]],
+    controls: Iterable[Mapping[str, Any]],
+) -> dict[str, list[dict[str, Any]]]:
+    """One ``waivers`` section from those of runs over different accounts, given the
+    combined document's ``controls``.
+
+    Each run judged the waivers against its own account only, so a waiver that accepts a
+    risk in one account is stale in every other. Over all of them a waiver is stale only
+    when no run used it (no resource entry carries it) and none found it expired; an
+    expired waiver lists the resources it would have covered in every account.
+    """
+    in_use = {
+        _identity(resource["waiver"])
+        for control in controls
+        for resource in control["resources"]
+        if resource.get("waiver")
+    }
+    expired: dict[str, dict[str, Any]] = {}
+    stale: dict[str, dict[str, Any]] = {}
+    for section in sections:
+        for waiver in section.get("expired", []):
+            known = expired.setdefault(_identity(waiver), dict(waiver))
+            if known is not waiver and "resources_affected" in waiver:
+                affected = {*known.get("resources_affected", []), *waiver["resources_affected"]}
+                known["resources_affected"] = sorted(affected)
+        for waiver in section.get("stale", []):
+            stale.setdefault(_identity(waiver), dict(waiver))
+    return {
+        "expired": list(expired.values()),
+        "stale": [w for key, w in stale.items() if key not in expired and key not in in_use],
+    }
+
+
+def _identity(waiver: Mapping[str, Any]) -> str:
+    """A waiver's terms, whatever the run added to them (its place in the file, the
+    resources it exposed): the same waiver in two accounts' reports is one waiver."""
+    terms = {k: v for k, v in waiver.items() if k not in ("entry", "resources_affected")}
+    return json.dumps(terms, sort_keys=True)
