@@ -171,7 +171,7 @@ def test_two_accounts_in_one_run_equal_the_merge_of_a_run_per_account(
 ) -> None:
     project = accounts_project
     run: Callable[..., Any] = project.run_json
-    prod, _ = run("--prr-account=prod", "-p", "no:xdist", name="prod.json", builtin=True)
+    prod, prod_alone = run("--prr-account=prod", "-p", "no:xdist", name="prod.json", builtin=True)
     dr, _ = run("--prr-account=dr", "-p", "no:xdist", name="dr.json", builtin=True)
     assert main(["merge", str(project.path / "merged.json"), "prod.json", "dr.json"]) == 0
     merged = json.loads((project.path / "merged.json").read_text())
@@ -186,7 +186,7 @@ def test_two_accounts_in_one_run_equal_the_merge_of_a_run_per_account(
         (DR, "orders", "waived", "prr::FIN-01"),
     ]
     # prod's run alone finds the waiver stale (nothing of prod's fails); over both it is in use.
-    assert [w["control"] for w in prod["waivers"]["stale"]] == ["FIN-01"]
+    assert [w["control"] for w in prod_alone["waivers"]["stale"]] == ["FIN-01"]
     assert serial["waivers"] == merged["waivers"] == {"expired": [], "stale": []}
     user_test = "test_readiness.py::test_snapshot_is_the_accounts"
     assert [e for e in entries(serial, "OBS-01") if e[3] == user_test] == [
