@@ -7,6 +7,9 @@ it as fast as any other page). So the simulator reads a listing from moto once, 
 the public API (``FunctionVersion=ALL`` is built from ``ListFunctions`` and
 ``ListVersionsByFunction``), keeps it until Lambda is written to, and serves it page by
 page: the client sees AWS's paging and AWS's latency, not moto's CPU.
+
+``ListFunctionUrlConfigs`` moto does not implement at all; :func:`function_url_configs`
+answers it from moto's ``GetFunctionUrlConfig``, as AWS would for what moto holds.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ PAGED = {
     "lambda:ListEventSourceMappings": ("EventSourceMappings", 100),
 }
 LATEST = "$LATEST"
+#: How moto's Lambda answers for a function it does not have, as opposed to a function
+#: without the thing asked for (both are ``ResourceNotFoundException``).
+UNKNOWN_FUNCTION = "Function not found"
 Answer = tuple[int, list[tuple[str, str]], bytes]
 Forward = Callable[[str, str, Mapping[str, str], bytes], Answer]
 
@@ -89,3 +95,22 @@ class Listings:
         if status != 200:
             return status, reply_headers, reply
         return json.loads(reply)[key]
+
+
+def function_url_configs(forward: Forward, target: str, headers: Mapping[str, str]) -> Answer:
+    """``ListFunctionUrlConfigs`` of one function, as AWS answers it: one page.
+
+    moto keeps at most one URL per function, the function's own (its URL calls ignore the
+    alias qualifier), so the page lists that URL or none; moto's answer is passed on when the
+    function does not exist or moto fails.
+    """
+    path = urlsplit(target).path.rstrip("/")
+    status, reply_headers, reply = forward("GET", path.removesuffix("s"), headers, b"")
+    if 200 <= status < 300:  # moto answers GetFunctionUrlConfig with 201
+        configs = [json.loads(reply)]
+    elif status == 404 and not json.loads(reply).get("message", "").startswith(UNKNOWN_FUNCTION):
+        configs = []
+    else:
+        return status, reply_headers, reply
+    document = {"FunctionUrlConfigs": configs}
+    return 200, [("Content-Type", "application/json")], json.dumps(document).encode()

@@ -10,6 +10,8 @@ not what a pipeline waits for on a real account. This proxy adds what is missing
   IAM and the other query services: ``Throttling``; JSON services: ``ThrottlingException``);
 * pagination where moto returns everything at once: ``ListFunctions`` (50 to a page) and
   ``ListEventSourceMappings`` (100), as AWS documents them (see ``listings.py``);
+* ``ListFunctionUrlConfigs``, which moto lacks, answered from moto's
+  ``GetFunctionUrlConfig`` (one request to the client, in the ``lambda:*`` bucket);
 * counters: requests per operation, throttled requests, and retries, read from the
   ``amz-sdk-request: attempt=N; max=M`` header every botocore request carries;
 * moto's crashes on operations it does not implement (an HTML 500 page) are answered 501,
@@ -38,7 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aws_routes import Route, Router
-from listings import PAGED, Listings
+from listings import PAGED, Listings, function_url_configs
 
 #: Requests per second per rate key, per account and Region. Lambda's are its documented
 #: control-plane quotas ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/
@@ -239,6 +241,8 @@ class Handler(BaseHTTPRequestHandler):
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         if route.name in PAGED:
             return simulation.listings.page(route.name, region, self.path, headers)
+        if route.name == "lambda:ListFunctionUrlConfigs":
+            return function_url_configs(simulation.forward, self.path, headers)
         if route.service == "lambda" and self.command != "GET":
             simulation.listings.invalidate()
         return simulation.forward(self.command, self.path, headers, body)

@@ -103,15 +103,38 @@ def test_the_simulator_pages_listings_as_aws_does(account) -> None:
     assert account.unlimited.stats()["requests"] == {"lambda:ListFunctions": len(listed)}
 
 
+def test_the_simulator_lists_function_urls_as_aws_does(account) -> None:
+    """moto lacks ListFunctionUrlConfigs; the simulator answers it from moto's one URL per
+    function, as one request of the client's."""
+    lam = client("lambda", account.unlimited.url)
+    lam.create_function_url_config(FunctionName="fn-00001", AuthType="AWS_IAM")
+    account.unlimited.reset()
+    try:
+        [config] = lam.list_function_url_configs(FunctionName="fn-00001")["FunctionUrlConfigs"]
+        assert lam.list_function_url_configs(FunctionName="fn-00002")["FunctionUrlConfigs"] == []
+        with pytest.raises(ClientError) as missing:
+            lam.list_function_url_configs(FunctionName="fn-99999")
+        stats = account.unlimited.stats()
+    finally:
+        lam.delete_function_url_config(FunctionName="fn-00001")
+    assert config["AuthType"] == "AWS_IAM"
+    assert config["FunctionArn"].endswith(":function:fn-00001")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert stats["requests"] == {"lambda:ListFunctionUrlConfigs": 3}
+    assert stats["moto_gaps"] == {}
+
+
 def test_a_paced_snapshot_through_the_simulator(harness, account, tmp_path) -> None:
     account.limited.warm()
     result = harness.bench.bench_snapshot(account.limited, tmp_path / "s.json", paced=True)
     assert result["functions"] == FUNCTIONS
-    # moto's gaps (its HTML 500s) fail at once instead of being retried to the budget.
-    assert set(result["failed_reads"]) <= {
-        "lambda:ListCodeSigningConfigs",
+    # moto's gaps (its HTML 500s) fail at once instead of being retried to the budget (the
+    # code signing listing's marker is carried to deploy's signing profiles). The simulator
+    # answers ListFunctionUrlConfigs, so the aliases' URLs are read, not marked.
+    assert result["failed_reads"] == [
         "config:DescribeConformancePacks",
-    }
+        *["lambda:ListCodeSigningConfigs"] * 2,
+    ]
     assert result["max_attempt"] <= result["attempt_budget"] == 11
     # Every call the snapshot counts went through the simulator, once unless retried.
     requests = result["requests"]
@@ -119,6 +142,11 @@ def test_a_paced_snapshot_through_the_simulator(harness, account, tmp_path) -> N
     assert set(requests) == set(result["calls"])
     assert result["calls"]["lambda:GetFunction"] == FUNCTIONS
     assert "lambda:ListVersionsByFunction" not in result["calls"]
+    # The URLs of every function and alias in one listing each, and a policy per alias.
+    assert result["calls"]["lambda:ListFunctionUrlConfigs"] == FUNCTIONS
+    assert "lambda:GetFunctionUrlConfig" not in result["calls"]
+    aliases = sum(plan.alias for plan in account.plan.functions)
+    assert result["calls"]["lambda:GetPolicy"] == FUNCTIONS + aliases
     assert result["lower_bound_s"] == pytest.approx(
         result["bucket_calls"]["lambda:*"]["calls"] / 15
     )

@@ -24,7 +24,13 @@ REGION = "us-east-1"
 ACCOUNT = Account(name="moto", account_id="123456789012", regions=(REGION,), mode="moto")
 FAKE_KEY = "AKIA" + "Q3EXAMPLEKEY7890"
 #: Operations moto 5.2 does not implement: an honest moto-mode snapshot marks them failed.
-MOTO_GAPS = {"lambda:ListCodeSigningConfigs", "config:DescribeConformancePacks"}
+#: Without ListFunctionUrlConfigs, the function's own URL is still read (GetFunctionUrlConfig);
+#: the URLs of its aliases (billing:live) are what is marked.
+MOTO_GAPS = {
+    "lambda:ListCodeSigningConfigs",
+    "lambda:ListFunctionUrlConfigs",
+    "config:DescribeConformancePacks",
+}
 
 
 @pytest.fixture
@@ -92,7 +98,9 @@ def test_snapshot_holds_functions_roles_and_policies(session, seeded) -> None:
     assert orders["TracingConfig"] == {"Mode": "Active"}
     assert billing["Policy"] is None and billing["FunctionUrl"] is None
     assert billing["ReservedConcurrentExecutions"] == 5
-    assert [alias["Name"] for alias in billing["Aliases"]] == ["live"]
+    [live] = billing["Aliases"]
+    assert live["Name"] == "live" and live["Policy"] is None
+    assert live["FunctionUrl"]["$error"]["operation"] == "lambda:ListFunctionUrlConfigs"
     assert billing["Versions"] == ["1"] and orders["Versions"] == []
     role = snapshot.role(seeded["role"])
     assert role["AssumeRolePolicyDocument"] == TRUST
@@ -164,11 +172,21 @@ def test_a_failed_call_marks_exactly_its_data(session, seeded, fault: str) -> No
             require(functions[arn]["Policy"])
         assert error.value.operation == "lambda:GetPolicy"
         assert functions[arn]["Tags"] == {"Owner": "team"}
+    # billing's alias live has its own policy, read by GetPolicy with its qualifier.
+    assert is_error(functions[seeded["billing"]]["Aliases"][0]["Policy"])
     failed = sorted(error["operation"] for _, error in snapshot.errors())
     baseline = [error["operation"] for _, error in clean.errors()]
-    assert failed == sorted(["lambda:GetPolicy"] * 2 + baseline)
+    assert failed == sorted(["lambda:GetPolicy"] * 3 + baseline)
     for arn, function in clean.region(REGION)["lambda"]["functions"].items():
-        assert {**function, "Policy": None} == {**functions[arn], "Policy": None}
+        aliases = [{**alias, "Policy": None} for alias in function["Aliases"]]
+        faulted = functions[arn]
+        faulted_aliases = [{**alias, "Policy": None} for alias in faulted["Aliases"]]
+        assert aliases == faulted_aliases
+        assert {**function, "Policy": None, "Aliases": None} == {
+            **faulted,
+            "Policy": None,
+            "Aliases": None,
+        }
 
 
 def test_a_failed_listing_fails_every_function_closed(session, seeded) -> None:

@@ -26,6 +26,8 @@ class Verdict:
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: The code of a read the snapshot never made: taken by another version, or edited.
+NOT_IN_SNAPSHOT = "NotInSnapshot"
 #: How many items an evidence list keeps; see :func:`listed`.
 EVIDENCE_ITEMS = 50
 
@@ -174,8 +176,7 @@ def _finding(
     except DataUnavailable as error:
         verdict = Verdict(
             "error",
-            f"cannot evaluate: {error.operation} failed ({error.code}); "
-            "grant the read permission or check the emulator's coverage",
+            f"cannot evaluate: {error.operation} failed ({error.code}); {_remedy(error)}",
             {"operation": error.operation, "code": error.code},
         )
     return Finding(
@@ -186,6 +187,13 @@ def _finding(
         verdict.message,
         dict(verdict.evidence),
     )
+
+
+def _remedy(error: DataUnavailable) -> str:
+    """What the reader of an ERROR can do about it."""
+    if error.code == NOT_IN_SNAPSHOT:
+        return f"{error.message}; take the snapshot again with this version of pytest-prr"
+    return "grant the read permission or check the emulator's coverage"
 
 
 def _resources(

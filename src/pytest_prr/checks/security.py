@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from typing import Any
 
 import yaml
 
+from pytest_prr.checks.aliases import Qualified, qualified
 from pytest_prr.checks.base import Context, Verdict, failed, function_check, not_applicable, passed
 from pytest_prr.checks.iam_policy import as_list, statement_label, statements
 from pytest_prr.snapshot.model import require
@@ -168,22 +169,32 @@ def _condition_keys(statement: Mapping[str, Any]) -> dict[str, list[str]]:
     return keys
 
 
-def _resource_policy(function: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
-    policy = require(function.get("Policy"))
-    return None if policy is None else statements(policy)
+def _policies(function: Mapping[str, Any]) -> Qualified:
+    """The resource policies of the function and of each of its aliases."""
+    return qualified(function, "Policy", "lambda:GetPolicy")
+
+
+def _allow_statements(policies: Qualified) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(where, statement label, statement) of every Allow statement of ``policies``."""
+    for where, document in policies.present.items():
+        for index, statement in enumerate(statements(document)):
+            if statement.get("Effect") == "Allow":
+                yield where, statement_label(statement, index), statement
+
+
+def _no_policy(function: Mapping[str, Any]) -> Verdict:
+    return not_applicable(
+        f"{_name(function)} has no resource-based policy, on the function or any alias"
+    )
 
 
 @function_check("SEC-05")
 def not_publicly_invocable(function: Mapping[str, Any], context: Context) -> Verdict:
     """A wildcard principal without a scoping condition lets any AWS account invoke the
     function: crafted input, harvested output and denial of wallet."""
-    policy = _resource_policy(function)
-    if policy is None:
-        return not_applicable(f"{_name(function)} has no resource-based policy")
-    public = []
-    for index, statement in enumerate(policy):
-        if statement.get("Effect") != "Allow":
-            continue
+    policies = _policies(function)
+    public: dict[str, list[str]] = {}
+    for where, label, statement in _allow_statements(policies):
         if not any(value == "*" for kind, value in _principals(statement) if kind in ("*", "AWS")):
             continue
         conditions = _condition_keys(statement)
@@ -191,16 +202,25 @@ def not_publicly_invocable(function: Mapping[str, Any], context: Context) -> Ver
             conditions.get("lambda:functionurlauthtype", [])
         )
         if not scoped:
-            public.append(statement_label(statement, index))
+            public.setdefault(where, []).append(label)
     if public:
-        return failed(
-            f"{_name(function)}'s resource policy lets any principal invoke it "
-            f"(statements {', '.join(public)}) without a scoping condition",
-            public_statements=public,
+        listed = ", ".join(
+            f"{label} of {where}" for where, labels in public.items() for label in labels
         )
+        return failed(
+            f"{_name(function)}'s resource policy lets any principal invoke it without a "
+            f"scoping condition: statements {listed}{policies.missing_note()}",
+            public_statements=public,
+            **policies.missing_evidence(),
+        )
+    policies.require_all()
+    if not policies.present:
+        return _no_policy(function)
     return passed(
-        f"{_name(function)}'s resource policy grants no unscoped wildcard principal",
-        statements=len(policy),
+        f"{_name(function)}'s resource policies grant no unscoped wildcard principal "
+        f"({', '.join(policies.present)})",
+        policies=list(policies.present),
+        statements=sum(len(statements(d)) for d in policies.present.values()),
     )
 
 
@@ -208,14 +228,29 @@ def not_publicly_invocable(function: Mapping[str, Any], context: Context) -> Ver
 def function_url_requires_iam(function: Mapping[str, Any], context: Context) -> Verdict:
     """An AuthType NONE function URL is an unauthenticated public endpoint that bypasses
     authorizers, WAF, throttling and access logging."""
-    url = require(function.get("FunctionUrl"))
-    if url is None:
-        return not_applicable(f"{_name(function)} has no function URL")
-    auth = url.get("AuthType")
-    evidence = {"FunctionUrl": url.get("FunctionUrl"), "AuthType": auth}
-    if auth == "NONE":
-        return failed(f"{_name(function)}'s function URL has AuthType NONE", **evidence)
-    return passed(f"{_name(function)}'s function URL has AuthType {auth}", **evidence)
+    urls = qualified(function, "FunctionUrl", "lambda:ListFunctionUrlConfigs")
+    evidence = {
+        "function_urls": {
+            where: {"FunctionUrl": url.get("FunctionUrl"), "AuthType": url.get("AuthType")}
+            for where, url in urls.present.items()
+        }
+    }
+    public = [where for where, url in urls.present.items() if url.get("AuthType") == "NONE"]
+    if public:
+        return failed(
+            f"{_name(function)}: the function URL of {', '.join(public)} has AuthType NONE"
+            f"{urls.missing_note()}",
+            public_urls=public,
+            **evidence,
+            **urls.missing_evidence(),
+        )
+    urls.require_all()
+    if not urls.present:
+        return not_applicable(
+            f"{_name(function)} has no function URL, on the function or any alias"
+        )
+    listed = ", ".join(f"{where} ({url.get('AuthType')})" for where, url in urls.present.items())
+    return passed(f"{_name(function)}'s function URLs require authentication: {listed}", **evidence)
 
 
 def _own_account(function: Mapping[str, Any]) -> str:
@@ -246,27 +281,37 @@ def layers_from_trusted_accounts(function: Mapping[str, Any], context: Context) 
 def cross_account_invoke_allow_listed(function: Mapping[str, Any], context: Context) -> Verdict:
     """Unreviewed cross-account grants are standing paths for another account to drive the
     function, which then acts on your data with its own role."""
-    policy = _resource_policy(function)
-    if policy is None:
-        return not_applicable(f"{_name(function)} has no resource-based policy")
+    policies = _policies(function)
     trusted = {_own_account(function), *map(str, context.tunables["prr_trusted_accounts"])}
-    foreign: dict[str, str] = {}
-    for index, statement in enumerate(policy):
-        if statement.get("Effect") != "Allow":
-            continue
+    foreign: dict[str, list[str]] = {}
+    for where, label, statement in _allow_statements(policies):
         for kind, value in _principals(statement):
             match = ACCOUNT_PRINCIPAL.match(value) if kind == "AWS" else None
             account = match and (match.group(1) or value)
-            if account and account not in trusted:
-                foreign.setdefault(account, statement_label(statement, index))
+            if not account or account in trusted:
+                continue
+            granted = foreign.setdefault(account, [])
+            if f"{label} of {where}" not in granted:
+                granted.append(f"{label} of {where}")
     if foreign:
-        listed = ", ".join(f"{a} (statement {s})" for a, s in sorted(foreign.items()))
-        return failed(
-            f"{_name(function)}'s resource policy allows accounts not allow-listed: {listed}",
-            accounts=sorted(foreign),
-            trusted_accounts=sorted(trusted),
+        listed = ", ".join(
+            f"{account} (statements {', '.join(granted)})"
+            for account, granted in sorted(foreign.items())
         )
+        return failed(
+            f"{_name(function)}'s resource policy allows accounts not allow-listed: {listed}"
+            f"{policies.missing_note()}",
+            accounts=sorted(foreign),
+            statements=dict(sorted(foreign.items())),
+            trusted_accounts=sorted(trusted),
+            **policies.missing_evidence(),
+        )
+    policies.require_all()
+    if not policies.present:
+        return _no_policy(function)
     return passed(
-        f"{_name(function)}'s resource policy allows no account outside the allow-list",
+        f"{_name(function)}'s resource policies allow no account outside the allow-list "
+        f"({', '.join(policies.present)})",
+        policies=list(policies.present),
         trusted_accounts=sorted(trusted),
     )

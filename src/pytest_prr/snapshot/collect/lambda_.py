@@ -6,6 +6,11 @@ for, made on the reader's bounded pool. The published versions come with the fun
 themselves: ``ListFunctions`` with ``FunctionVersion=ALL`` pages through every version of
 every function, 50 to a page, where ``ListVersionsByFunction`` would cost a call per function
 from the 15-per-second budget that Lambda's control plane shares.
+
+A permission or a function URL can be attached to an alias instead of the function (SAM's
+``AutoPublishAlias`` puts both on the alias ``live``), so each alias carries its own
+resource policy and URL. Published versions can hold permissions too, but are not read: an
+account keeps thousands of them, a call each, and traffic is routed through aliases.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from collections import defaultdict
 from typing import Any
 
 from pytest_prr.snapshot.collect.reader import Reader
-from pytest_prr.snapshot.model import is_error
+from pytest_prr.snapshot.model import ERROR_KEY, is_error
 from pytest_prr.snapshot.redact import redact_environment
 
 NOT_FOUND = ("ResourceNotFoundException",)
+#: Error codes of an endpoint that does not implement an operation (see _not_implemented).
+NOT_IMPLEMENTED_CODES = frozenset({"404", "501"})
 LATEST = "$LATEST"
 #: Configuration fields kept per function (the rest of ListFunctions' answer is noise for
 #: the controls and would only grow the snapshot).
@@ -112,28 +119,20 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
         function["ReservedConcurrentExecutions"] = details.get("Concurrency", {}).get(
             "ReservedConcurrentExecutions"
         )
-    policy = reader.call("lambda", region, "get_policy", absent=NOT_FOUND, FunctionName=name)
-    function["Policy"] = (
-        policy if policy is None or is_error(policy) else json.loads(policy["Policy"])
-    )
-    url = reader.call(
-        "lambda", region, "get_function_url_config", absent=NOT_FOUND, FunctionName=name
-    )
-    function["FunctionUrl"] = (
-        url
-        if url is None or is_error(url)
-        else {
-            "FunctionUrl": url.get("FunctionUrl"),
-            "AuthType": url.get("AuthType"),
-        }
-    )
+    function["Policy"] = _policy(reader, region, name)
+    aliases = reader.pages("lambda", region, "list_aliases", "Aliases", FunctionName=name)
+    function["FunctionUrl"], alias_urls = _function_urls(reader, region, name)
     signing = reader.call("lambda", region, "get_function_code_signing_config", FunctionName=name)
     function["CodeSigningConfigArn"] = (
         signing if is_error(signing) else signing.get("CodeSigningConfigArn") or None
     )
-    function["Aliases"] = reader.pages(
-        "lambda", region, "list_aliases", "Aliases", FunctionName=name
-    )
+    if not is_error(aliases):
+        for alias in aliases:
+            alias["Policy"] = _policy(reader, region, name, Qualifier=alias["Name"])
+            alias["FunctionUrl"] = (
+                alias_urls if is_error(alias_urls) else alias_urls.get(alias["Name"])
+            )
+    function["Aliases"] = aliases
     function["EventInvokeConfigs"] = reader.pages(
         "lambda",
         region,
@@ -142,6 +141,61 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
         FunctionName=name,
     )
     return function
+
+
+def _policy(reader: Reader, region: str, name: str, **qualifier: str) -> Any:
+    """The resource policy of the function, or of one of its aliases with ``Qualifier``:
+    the parsed document, None when it has none, or an error marker."""
+    found = reader.call(
+        "lambda", region, "get_policy", absent=NOT_FOUND, FunctionName=name, **qualifier
+    )
+    return found if found is None or is_error(found) else json.loads(found["Policy"])
+
+
+def _function_urls(reader: Reader, region: str, name: str) -> tuple[Any, Any]:
+    """The function's own URL, and its aliases' URLs by alias name.
+
+    One ``ListFunctionUrlConfigs`` answers both, for the price of the single
+    ``GetFunctionUrlConfig`` that could only see the function's own URL: a URL made by SAM's
+    ``AutoPublishAlias`` with ``FunctionUrlConfig`` lives on the alias. Where the endpoint
+    does not implement the listing (moto), the function's own URL is read the old way and
+    the aliases' URLs become the listing's error marker: they could not be read, and are
+    never guessed from the function's own. Any other failure marks both.
+    """
+    configs = reader.pages(
+        "lambda", region, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=name
+    )
+    if not is_error(configs):
+        urls = {_qualifier(config["FunctionArn"]): _url(config) for config in configs}
+        return urls.pop(None, None), urls
+    if not _not_implemented(configs):
+        return configs, configs
+    own = reader.call(
+        "lambda", region, "get_function_url_config", absent=NOT_FOUND, FunctionName=name
+    )
+    return (own if own is None or is_error(own) else _url(own)), configs
+
+
+def _not_implemented(marker: dict[str, Any]) -> bool:
+    """Whether a failed read was refused because the endpoint lacks the operation.
+
+    AWS names every error it returns (a missing function is a 404 with the code
+    ``ResourceNotFoundException``); botocore falls back to the bare HTTP status as the code
+    only when the answer names none. That is how an emulator answers a route it does not
+    know: moto 404 (in process and as a server), the benchmark simulator 501 for moto's
+    crashes.
+    """
+    return marker[ERROR_KEY]["code"] in NOT_IMPLEMENTED_CODES
+
+
+def _url(config: dict[str, Any]) -> dict[str, Any]:
+    return {"FunctionUrl": config.get("FunctionUrl"), "AuthType": config.get("AuthType")}
+
+
+def _qualifier(arn: str) -> str | None:
+    """The alias (or version) an ARN is qualified with, None for the function itself."""
+    parts = arn.split(":")
+    return parts[7] if len(parts) > 7 else None
 
 
 def _slim(entry: dict[str, Any]) -> dict[str, Any]:
