@@ -364,7 +364,7 @@ def test_prr_export_asff_writes_the_findings(
     ("contents", "extra", "message"),
     [
         ("{", [], "results.json: not a JSON document"),
-        ("{}", [], "results.json: results document invalid at top level: \"schema\" is a required"),
+        ("{}", [], 'results.json: results document invalid at top level: "schema" is a required'),
         (None, [], "results.json: cannot be read: No such file or directory"),
         (json.dumps(DOCUMENT), ["--region", "us-east-1"], "only apply with --import"),
         (

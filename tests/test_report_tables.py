@@ -244,7 +244,7 @@ def test_prr_report_uses_a_team_catalog(document: dict[str, Any], tmp_path: Path
         (None, "cannot read {path}: No such file or directory"),
         ("{not json", "{path} is not JSON: Expecting property name"),
         ({"schema": "prr-results/1"}, "{path}: results document invalid at top level: "),
-        (["a list"], "{path}: results document invalid at top level: [\"a list\"] is not of"),
+        (["a list"], '{path}: results document invalid at top level: ["a list"] is not of'),
     ],
 )
 def test_prr_report_refuses_a_bad_document(
