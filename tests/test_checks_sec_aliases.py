@@ -144,7 +144,7 @@ def test_an_alias_from_an_older_snapshot_is_an_error_not_an_absence(control: str
     del old[key]
     finding = evaluate(control, Aliases=[old])
     assert_error(finding, operation, "NotInSnapshot")
-    assert "taken by an older pytest-prr; take the snapshot again" in finding.message
+    assert "taken by an older pytest-prr; take the snapshot again, with" in finding.message
     assert "grant the read permission" not in finding.message
 
 

@@ -192,7 +192,10 @@ def _finding(
 def _remedy(error: DataUnavailable) -> str:
     """What the reader of an ERROR can do about it."""
     if error.code == NOT_IN_SNAPSHOT:
-        return f"{error.message}; take the snapshot again with this version of pytest-prr"
+        return (
+            f"{error.message}; take the snapshot again, with this version of pytest-prr "
+            "and every region the resource uses"
+        )
     return "grant the read permission or check the emulator's coverage"
 
 
