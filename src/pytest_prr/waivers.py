@@ -325,8 +325,11 @@ def combine_reports(
     stale: dict[str, dict[str, Any]] = {}
     for section in sections:
         for waiver in section.get("expired", []):
-            known = expired.setdefault(_identity(waiver), dict(waiver))
-            if known is not waiver and "resources_affected" in waiver:
+            key = _identity(waiver)
+            if key not in expired:
+                expired[key] = dict(waiver)
+            elif "resources_affected" in waiver:
+                known = expired[key]
                 affected = {*known.get("resources_affected", []), *waiver["resources_affected"]}
                 known["resources_affected"] = sorted(affected)
         for waiver in section.get("stale", []):
