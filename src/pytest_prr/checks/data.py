@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pytest_prr.checks.base import (
+    NOT_IN_SNAPSHOT,
     Context,
     Verdict,
     failed,
@@ -25,7 +26,7 @@ def lookup(mapping: Any, key: str, operation: str) -> Any:
     check as missing data, since its absence proves nothing."""
     mapping = require(mapping)
     if key not in mapping:
-        raise DataUnavailable(operation, "NotInSnapshot", f"{key} was not read")
+        raise DataUnavailable(operation, NOT_IN_SNAPSHOT, f"{key} was not read")
     return require(mapping[key])
 
 
@@ -87,7 +88,7 @@ def referenced_secrets_rotate(function: Mapping[str, Any], context: Context) -> 
         if region not in context.snapshot.regions:
             raise DataUnavailable(
                 "secretsmanager:DescribeSecret",
-                "NotInSnapshot",
+                NOT_IN_SNAPSHOT,
                 f"{arn} is in region {region}, which the snapshot does not cover",
             )
         section = require(context.snapshot.region(region)["secrets"])

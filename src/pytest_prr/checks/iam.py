@@ -12,7 +12,15 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pytest_prr.checks.base import Context, Verdict, failed, function_check, listed, passed
+from pytest_prr.checks.base import (
+    NOT_IN_SNAPSHOT,
+    Context,
+    Verdict,
+    failed,
+    function_check,
+    listed,
+    passed,
+)
 from pytest_prr.checks.iam_policy import (
     Grant,
     action_matches,
@@ -86,7 +94,7 @@ def _documents(role: Mapping[str, Any], context: Context) -> Iterator[tuple[str,
 
 def _missing(arn: str) -> Any:
     raise DataUnavailable(
-        "iam:GetPolicyVersion", "NotInSnapshot", f"the document of {arn} is not in the snapshot"
+        "iam:GetPolicyVersion", NOT_IN_SNAPSHOT, f"the document of {arn} is not in the snapshot"
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pytest_prr.checks.base import (
+    NOT_IN_SNAPSHOT,
     Context,
     Verdict,
     failed,
@@ -31,7 +32,7 @@ def _described(context: Context, kind: str, ids: list[str], operation: str) -> d
     found: dict[str, Any] = {}
     for resource_id in ids:
         if resource_id not in described:
-            raise DataUnavailable(operation, "NotInSnapshot", f"{resource_id} was not read")
+            raise DataUnavailable(operation, NOT_IN_SNAPSHOT, f"{resource_id} was not read")
         found[resource_id] = require(described[resource_id])
     return found
 
