@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_prr.checks.base import NOT_IN_SNAPSHOT
+from pytest_prr.snapshot.guarded import member
 from pytest_prr.snapshot.model import DataUnavailable, require
 
 
@@ -72,7 +73,7 @@ def qualified(function: Mapping[str, Any], key: str, alias_operation: str) -> Qu
     """
     name = function["FunctionName"]
     found = Qualified()
-    found.place(name, function.get(key))
+    found.place(name, member(function, key))
     if "Aliases" not in function:
         found.unreadable[f"{name}:*"] = _not_in_snapshot("lambda:ListAliases", "Aliases")
         return found
@@ -84,7 +85,7 @@ def qualified(function: Mapping[str, Any], key: str, alias_operation: str) -> Qu
     for alias in aliases:
         where = f"{name}:{alias['Name']}"
         if key in alias:
-            found.place(where, alias[key])
+            found.place(where, member(alias, key))
         else:
             found.unreadable[where] = _not_in_snapshot(alias_operation, f"{key} of aliases")
     return found

@@ -9,11 +9,19 @@ can never pass because of one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_prr.snapshot.model import DataUnavailable, Snapshot, is_error, require
+from pytest_prr.snapshot.guarded import FIELD_MISSING, guard, unwrap
+from pytest_prr.snapshot.model import (
+    EMULATOR_GAP,
+    UNIMPLEMENTED,
+    DataUnavailable,
+    Snapshot,
+    is_error,
+    require,
+)
 
 
 @dataclass(frozen=True)
@@ -70,12 +78,53 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
+class SnapshotView:
+    """The snapshot as checks see it: every section through a guarded view
+    (:mod:`~pytest_prr.snapshot.guarded`), so no check can read a failed read as data."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._data = guard(snapshot.data)
+
+    @property
+    def account_id(self) -> str:
+        return self._snapshot.account_id
+
+    @property
+    def regions(self) -> list[str]:
+        return self._snapshot.regions
+
+    @property
+    def taken_at(self) -> str:
+        return self._snapshot.taken_at
+
+    def region(self, name: str) -> Mapping[str, Any]:
+        return self._data["regions"][name]
+
+    @property
+    def account_wide(self) -> Mapping[str, Any]:
+        return self._data["global"]
+
+    def functions(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """(region, function) for every function; raises where listing them failed."""
+        for region in self.regions:
+            for function in self.region(region)["lambda"]["functions"].values():
+                yield region, require(function)
+
+    def role(self, arn: str) -> Mapping[str, Any] | None:
+        """The execution role with this ARN, None if the account has no such role."""
+        return self.account_wide["iam"]["roles"].get(arn)
+
+    def indexed(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        return self._snapshot.indexed(key, build)
+
+
 @dataclass(frozen=True)
 class Context:
     """What a check may read besides its resource: the whole snapshot, the resource's
     region and its section, the account, and the tunables (with their defaults)."""
 
-    snapshot: Snapshot
+    snapshot: SnapshotView
     region: str | None
     tunables: Mapping[str, Any]
 
@@ -149,26 +198,47 @@ def stage_check(control_id: str) -> Callable[[StageCheck], StageCheck]:
 def run_check(check: Check, snapshot: Snapshot, tunables: Mapping[str, Any]) -> list[Finding]:
     """Every finding of ``check`` over ``snapshot``, an ERROR where data is missing."""
     findings: list[Finding] = []
+    view = SnapshotView(snapshot)
     if check.scope == "global":
         return [
             _finding(
                 check,
                 snapshot.account_id,
                 None,
-                lambda: check.evaluate(Context(snapshot, None, tunables)),
+                lambda: check.evaluate(Context(view, None, tunables)),
             )
         ]
     for region in snapshot.regions:
-        context = Context(snapshot, region, tunables)
+        context = Context(view, region, tunables)
         for resource_id, resource, evaluate in _resources(check, context):
             findings.append(
-                _finding(check, resource_id, region, lambda r=resource, e=evaluate: e(r))
+                _finding(
+                    check,
+                    resource_id,
+                    region,
+                    lambda r=resource, e=evaluate: e(r),
+                    provenance=_provenance(resource) if check.scope == "function" else None,
+                )
             )
     return findings
 
 
+def _provenance(function: Any) -> Mapping[str, Any] | None:
+    """Where fields of a function came from when not from the target's own API (an
+    emulator's dropped field recorded from its write request, say): every verdict on the
+    function carries it as evidence, since any of them may rest on those fields."""
+    if not isinstance(function, Mapping) or is_error(function):
+        return None
+    return unwrap(function.get("provenance")) or None
+
+
 def _finding(
-    check: Check, resource_id: str, region: str | None, evaluate: Callable[[], Verdict]
+    check: Check,
+    resource_id: str,
+    region: str | None,
+    evaluate: Callable[[], Verdict],
+    *,
+    provenance: Mapping[str, Any] | None = None,
 ) -> Finding:
     """Run one evaluation; missing data becomes an ERROR that names the failed read."""
     try:
@@ -176,27 +246,55 @@ def _finding(
     except DataUnavailable as error:
         verdict = Verdict(
             "error",
-            f"cannot evaluate: {error.operation} failed ({error.code}); {_remedy(error)}",
-            {"operation": error.operation, "code": error.code},
+            f"cannot evaluate: {describe_unavailable(error)}",
+            {
+                "operation": error.operation,
+                "code": error.code,
+                **({"kind": error.kind} if error.kind else {}),
+            },
         )
+    evidence = unwrap(dict(verdict.evidence))
+    if provenance:
+        evidence["provenance"] = provenance
     return Finding(
         check.control_id,
         resource_id,
         region,
         verdict.status,
         verdict.message,
-        dict(verdict.evidence),
+        evidence,
     )
 
 
-def _remedy(error: DataUnavailable) -> str:
-    """What the reader of an ERROR can do about it."""
+def describe_unavailable(error: DataUnavailable) -> str:
+    """Why data is missing and what the reader of the ERROR can do about it: the remedy
+    depends on why (a refused read, an operation the endpoint lacks, a field an emulator
+    drops, a snapshot from another version)."""
+    if error.kind == UNIMPLEMENTED:
+        return (
+            f"the endpoint does not implement {error.operation} ({error.code}); the control "
+            "cannot be shown on this target: evaluate it against AWS"
+        )
+    if error.kind == EMULATOR_GAP:
+        return f"{error.message}; the control cannot be decided on this target"
     if error.code == NOT_IN_SNAPSHOT:
         return (
-            f"{error.message}; take the snapshot again, with this version of pytest-prr "
-            "and every region the resource uses"
+            f"{error.operation} failed ({error.code}); {error.message}; take the snapshot "
+            "again, with this version of pytest-prr and every region the resource uses"
         )
-    return "grant the read permission or check the emulator's coverage"
+    if error.code == FIELD_MISSING:
+        return (
+            f"{error.message} (the target did not return it); a rule does not decide without "
+            "a field it needs"
+        )
+    return f"{error.operation} failed ({error.code}); grant the read permission, or retry"
+
+
+def _raising(error: DataUnavailable) -> Callable[[Any], Verdict]:
+    def evaluate(_: Any) -> Verdict:
+        raise error
+
+    return evaluate
 
 
 def _resources(
@@ -206,22 +304,27 @@ def _resources(
     if check.scope == "account":
         yield region_id, None, lambda _: check.evaluate(context)
         return
-    listing = (
-        context.section["lambda"]["functions"]
-        if check.scope == "function"
-        else context.section.get("apigw", {}).get("stages", [])
-    )
-    if is_error(listing):
-        yield region_id, None, lambda _: require(listing)
+    try:
+        listing = (
+            context.section["lambda"]["functions"]
+            if check.scope == "function"
+            else context.section.get("apigw", {}).get("stages", [])
+        )
+    except DataUnavailable as error:
+        yield region_id, None, _raising(error)
         return
     if check.scope == "function":
         for arn, function in listing.items():
             yield arn, function, lambda f: check.evaluate(f, context)
         return
     for index, stage in enumerate(listing):
+        fallback = f"{region_id}/apigateway[{index}]"
         if is_error(stage):
-            yield f"{region_id}/apigateway[{index}]", stage, require
-        else:
+            yield fallback, stage, require
+            continue
+        try:
             arn = stage.get("stage_arn")
-            resource_id = arn if isinstance(arn, str) else f"{region_id}/apigateway[{index}]"
-            yield resource_id, stage, lambda s: check.evaluate(s, context)
+        except DataUnavailable:
+            arn = None
+        resource_id = arn if isinstance(arn, str) else fallback
+        yield resource_id, stage, lambda s: check.evaluate(s, context)

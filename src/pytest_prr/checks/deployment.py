@@ -19,6 +19,7 @@ from pytest_prr.checks.base import (
     not_applicable,
     passed,
 )
+from pytest_prr.snapshot.guarded import member
 from pytest_prr.snapshot.model import DataUnavailable, is_error, require
 
 ALL_AT_ONCE = "CodeDeployDefault.LambdaAllAtOnce"
@@ -136,7 +137,7 @@ def active_signing_profile(function: Mapping[str, Any], context: Context) -> Ver
     for version in versions:
         if version not in profiles:
             raise DataUnavailable("signer:GetSigningProfile", "MissingResult", version)
-        profile = profiles[version]
+        profile = member(profiles, version)
         if is_error(profile):
             unreadable.append(profile)
             statuses[version] = "unreadable"

@@ -21,6 +21,7 @@ from pytest_prr.checks.base import (
     region_check,
 )
 from pytest_prr.checks.scp import attached_policies, denying_statements
+from pytest_prr.snapshot.guarded import member
 from pytest_prr.snapshot.model import DataUnavailable, is_error, require
 
 T = TypeVar("T")
@@ -58,7 +59,7 @@ def _trails(context: Context) -> list[Mapping[str, Any]]:
 
 def _trail_evidence(trails: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     fields = ("Name", "HomeRegion", "IsMultiRegionTrail", "LogFileValidationEnabled", "IsLogging")
-    return [{field: _known(trail.get(field)) for field in fields} for trail in trails]
+    return [{field: _known(member(trail, field)) for field in fields} for trail in trails]
 
 
 def _names(items: Iterable[str]) -> str:
@@ -155,7 +156,7 @@ def config_records_lambda(context: Context) -> Verdict:
         "recorders": {
             name: {
                 "recordingGroup": recorder["recordingGroup"],
-                "recording": _known(recorder["recording"]),
+                "recording": _known(member(recorder, "recording")),
             }
             for name, recorder in recorders.items()
         }

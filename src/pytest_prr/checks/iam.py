@@ -31,6 +31,7 @@ from pytest_prr.checks.iam_policy import (
     unknown_actions,
     wildcard_grants,
 )
+from pytest_prr.snapshot.guarded import unwrap
 from pytest_prr.snapshot.model import DataUnavailable, require
 
 LAMBDA_SERVICE = "lambda.amazonaws.com"
@@ -174,7 +175,7 @@ def no_risky_actions_on_all_resources(
     risky: list[str] = []
     unknown: list[str] = []
     for name, document in _documents(role, context):
-        found, unrecognised = _risky(name, json.dumps(document, sort_keys=True))
+        found, unrecognised = _risky(name, json.dumps(unwrap(document), sort_keys=True))
         risky += found
         unknown += unrecognised
     evidence = {"Role": role["Arn"], "action_database": database_version()}
@@ -232,7 +233,7 @@ def _trusted_principals(document: Any) -> list[str]:
             if not any(action_matches(a, x) for a in actions for x in ASSUME_ACTIONS):
                 continue
         if "NotPrincipal" in statement:
-            found.append(f"everyone except {json.dumps(statement['NotPrincipal'])}")
+            found.append(f"everyone except {json.dumps(unwrap(statement['NotPrincipal']))}")
         principal = statement.get("Principal")
         if isinstance(principal, Mapping):
             found += [f"{k}:{v}" for k, values in principal.items() for v in as_list(values)]

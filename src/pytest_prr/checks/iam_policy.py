@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +48,9 @@ def as_list(value: Any) -> list[Any]:
     """A policy field as a list: IAM accepts a single value or a list of them."""
     if value is None:
         return []
-    return list(value) if isinstance(value, list) else [value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return [value]
 
 
 def statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pytest_prr.checks.iam_policy import as_list, statements
 from pytest_prr.snapshot.model import DataUnavailable, require
 
 #: Condition keys on the principal; negated conditions on them exempt named principals only.
@@ -25,21 +26,11 @@ PROBE_REGIONS = ("a", "zz-probe-9")
 PROBE_NAMES = ("Q", "zz_0-probe")
 
 
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def glob(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
     """IAM wildcard matching: ``*`` any characters (colons included), ``?`` one character."""
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
     return re.fullmatch(regex, text, flags) is not None
-
-
-def statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [s for s in as_list(document.get("Statement")) if isinstance(s, Mapping)]
 
 
 def denies(

@@ -9,7 +9,7 @@ as an empty list that would pass.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from pytest_prr.accounts import Account
 
@@ -18,30 +18,73 @@ _Index = TypeVar("_Index")
 ERROR_KEY = "$error"
 
 
-def error_marker(operation: str, code: str, message: str) -> dict[str, Any]:
-    """What stands in the snapshot where ``operation`` failed to provide data."""
-    return {ERROR_KEY: {"operation": operation, "code": code, "message": message[:500]}}
+#: ``kind`` of a marker whose operation the endpoint does not implement (an emulator's gap).
+UNIMPLEMENTED = "unimplemented"
+#: ``kind`` of a marker standing for a field the target accepts and does not store.
+EMULATOR_GAP = "emulator-gap"
+
+
+def error_marker(
+    operation: str, code: str, message: str, *, kind: str | None = None
+) -> dict[str, Any]:
+    """What stands in the snapshot where ``operation`` failed to provide data; ``kind`` says
+    why when it is not a refused or failed read: :data:`UNIMPLEMENTED` or
+    :data:`EMULATOR_GAP`."""
+    error = {"operation": operation, "code": code, "message": message[:500]}
+    if kind is not None:
+        error["kind"] = kind
+    return {ERROR_KEY: error}
 
 
 def is_error(value: object) -> bool:
+    if isinstance(value, Unreadable):
+        return True
     return isinstance(value, Mapping) and ERROR_KEY in value
 
 
 class DataUnavailable(Exception):
     """Raised by :func:`require` where the snapshot holds an error marker."""
 
-    def __init__(self, operation: str, code: str, message: str) -> None:
+    def __init__(self, operation: str, code: str, message: str, kind: str | None = None) -> None:
         super().__init__(f"{operation} failed ({code}): {message}")
         self.operation = operation
         self.code = code
         self.message = message
+        self.kind = kind
 
 
 def require(value: Any) -> Any:
     """``value`` itself, or :class:`DataUnavailable` if it is an error marker."""
+    if isinstance(value, Unreadable):
+        raise value.error
     if is_error(value):
         raise DataUnavailable(**value[ERROR_KEY])
     return value
+
+
+class Unreadable(Mapping[str, Any]):
+    """An entry of a collection that could not be read; every use raises."""
+
+    __slots__ = ("marker",)
+
+    def __init__(self, marker: Mapping[str, Any]) -> None:
+        self.marker = marker
+
+    @property
+    def error(self) -> DataUnavailable:
+        return DataUnavailable(**self.marker[ERROR_KEY])
+
+    def _raise(self, *_: Any) -> NoReturn:
+        raise self.error
+
+    __getitem__ = __iter__ = __len__ = __contains__ = __eq__ = __bool__ = _raise
+    get = keys = values = items = _raise
+
+    def __hash__(self) -> NoReturn:
+        raise self.error
+
+    def __repr__(self) -> str:
+        return f"<unreadable: {self.marker[ERROR_KEY]['operation']}>"
 
 
 def errors_in(value: Any, path: str = "") -> Iterator[tuple[str, dict[str, str]]]:
