@@ -13,6 +13,7 @@ import pytest_prr.checks.security
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks.base import REGISTRY, Finding, run_check
 from pytest_prr.snapshot.model import Snapshot
+from pytest_prr.snapshot.redact import redact_environment
 from snapshots import (
     ACCOUNT_ID,
     REGION,
@@ -148,6 +149,27 @@ def test_sec02_reclassifies_unredacted_values_without_printing_them() -> None:
     assert key not in json.dumps([finding.message, finding.evidence])
 
 
+def test_sec02_fails_a_dynamic_reference_to_a_secret() -> None:
+    """CloudFormation resolves it into the plaintext configuration (finding 2 of issue 12)."""
+    value = "{{resolve:secretsmanager:db:SecretString:password}}"
+    environment = redact_environment({"DB_PASSWORD": value, "LOG_LEVEL": "INFO"})
+    finding = evaluate("SEC-02", make_function("orders", Environment=environment))
+    assert_status(finding, "fail", "DB_PASSWORD (dynamic-reference)", "plaintext configuration")
+    assert value not in json.dumps([finding.message, finding.evidence])
+
+
+def test_sec02_passes_a_variable_that_names_a_secret() -> None:
+    """``APP_PRIVATE_KEY_SECRET_NAME`` names a secret, it is not one (finding 3 of issue 12)."""
+    environment = redact_environment({"APP_PRIVATE_KEY_SECRET_NAME": "my-secret"})
+    finding = evaluate("SEC-02", make_function("orders", Environment=environment))
+    assert_status(finding, "pass", "orders")
+
+
+def test_sec02_unreadable_environment_is_an_error() -> None:
+    function = make_function(Environment=failed_read("lambda:ListFunctions"))
+    assert_status(evaluate("SEC-02", function), "error", "lambda:ListFunctions")
+
+
 def test_sec02_clean_environment_passes_and_empty_is_not_applicable() -> None:
     reference = {"value": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:db-AbCdEf"}
     environment = {**ENV_CLEAN, "DB_SECRET": reference}
@@ -236,15 +258,107 @@ SOURCE_ARN = {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::bucket"}}
             },
             "pass",
         ),
-        ({"Principal": {"Service": "s3.amazonaws.com"}}, "pass"),
         ({"Principal": "*", "Effect": "Deny"}, "pass"),
+        # A condition scopes only when it names something (v1.1).
+        ({"Principal": "*", "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::*"}}}, "fail"),
+        ({"Principal": "*", "Condition": {"StringLike": {"AWS:SourceAccount": "*"}}}, "fail"),
+        (
+            {"Principal": "*", "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:sns:*:*:*"}}},
+            "fail",
+        ),
+        # ... and only under an operator that requires a match.
+        (
+            {"Principal": "*", "Condition": {"StringNotEquals": {"AWS:SourceAccount": OTHER}}},
+            "fail",
+        ),
+        (
+            {"Principal": "*", "Condition": {"StringEqualsIfExists": {"AWS:SourceAccount": OTHER}}},
+            "fail",
+        ),
+        ({"Principal": "*", "Condition": {"Null": {"AWS:SourceArn": "false"}}}, "fail"),
+        (
+            {
+                "Principal": "*",
+                "Condition": {
+                    "StringNotEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"},
+                    "StringEquals": {"lambda:FunctionUrlAuthType": "NONE"},
+                },
+            },
+            "fail",
+        ),
     ],
 )
 def test_sec05_public_invoke(statement: dict[str, Any], status: str) -> None:
     finding = evaluate("SEC-05", make_function("public", Policy=resource_policy(statement)))
     assert_status(finding, status, "public")
     if status == "fail":
-        assert "s0" in finding.message
+        assert "s0" in finding.message and "any principal" in finding.message
+
+
+SOURCE_ACCOUNT = {"StringEquals": {"AWS:SourceAccount": ACCOUNT_ID}}
+
+
+@pytest.mark.parametrize(
+    ("statement", "status"),
+    [
+        # The confused deputy (v1.1): any account's bucket, topic or API could invoke it.
+        ({"Principal": {"Service": "s3.amazonaws.com"}}, "fail"),
+        ({"Principal": {"Service": "apigateway.amazonaws.com"}}, "fail"),
+        ({"Principal": {"Service": ["sns.amazonaws.com"]}}, "fail"),
+        (
+            {
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}},
+            },
+            "fail",
+        ),
+        (
+            {
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:events:*:*:*"}},
+            },
+            "fail",
+        ),
+        ({"Principal": {"Service": "s3.amazonaws.com"}, "Condition": SOURCE_ARN}, "pass"),
+        ({"Principal": {"Service": "s3.amazonaws.com"}, "Condition": SOURCE_ACCOUNT}, "pass"),
+        (
+            {
+                "Principal": {"Service": "apigateway.amazonaws.com"},
+                "Condition": {
+                    "ArnLike": {
+                        "AWS:SourceArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:abc123/*/*"
+                    }
+                },
+            },
+            "pass",
+        ),
+        ({"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}}, "pass"),
+    ],
+)
+def test_sec05_service_grants_need_a_source(statement: dict[str, Any], status: str) -> None:
+    finding = evaluate("SEC-05", make_function("deputy", Policy=resource_policy(statement)))
+    assert_status(finding, status, "deputy")
+    if status == "fail":
+        assert "confused deputy" in finding.message and "s0" in finding.message
+        assert finding.evidence["unscoped_service_statements"]
+
+
+def test_sec05_an_unscoped_service_grant_on_an_alias_fails_though_another_is_unreadable() -> None:
+    """A certain FAIL stands: the alias's grant proves it, whatever the unread policy says."""
+    function = make_function(
+        "deputy",
+        Policy=failed_read("lambda:GetPolicy"),
+        Aliases=[
+            {
+                "Name": "live",
+                "FunctionVersion": "1",
+                "Policy": resource_policy({"Principal": {"Service": "s3.amazonaws.com"}}),
+                "FunctionUrl": None,
+            }
+        ],
+    )
+    finding = evaluate("SEC-05", function)
+    assert_status(finding, "fail", "deputy:live", "not read: deputy (lambda:GetPolicy)")
 
 
 @pytest.mark.parametrize(

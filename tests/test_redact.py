@@ -6,7 +6,7 @@ import json
 import string
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pytest_prr.snapshot.redact import classify, redact_environment, references
@@ -77,13 +77,40 @@ def credentials(draw: st.DrawFn) -> tuple[str, str]:
     return kind, draw(CREDENTIALS[kind])
 
 
+#: The spec's NAME endings of a variable that names a secret (v1.1), restated.
+REFERENCE_SUFFIXES = (
+    "_SECRET_NAME",
+    "_SECRET_ID",
+    "_SECRET_ARN",
+    "_PARAMETER_NAME",
+    "_PARAM_NAME",
+    "_SSM_PARAMETER",
+)
+
+
+def mixed_case(draw: st.DrawFn, word: str) -> str:
+    return "".join(draw(st.sampled_from([c.lower(), c.upper()])) for c in word)
+
+
 @st.composite
 def secret_names(draw: st.DrawFn) -> str:
-    """A name containing a secret-looking word in any mix of case."""
+    """A name containing a secret-looking word in any mix of case, not one that says it
+    names a secret (``*_SECRET_NAME``: see reference_names)."""
     word = draw(st.sampled_from(SECRET_WORDS))
-    cased = "".join(draw(st.sampled_from([c.lower(), c.upper()])) for c in word)
     affix = st.text(string.ascii_uppercase + string.digits + "_", max_size=12)
-    return draw(affix) + cased + draw(affix)
+    name = draw(affix) + mixed_case(draw, word) + draw(affix)
+    assume(not name.upper().endswith(REFERENCE_SUFFIXES))
+    return name
+
+
+@st.composite
+def reference_names(draw: st.DrawFn) -> str:
+    """A name that says its value names a secret or parameter, often secret-looking too
+    (``APP_PRIVATE_KEY_SECRET_NAME``)."""
+    prefix = draw(
+        st.sampled_from(["", "APP_", "DB", "APP_PRIVATE_KEY", "API_TOKEN", "ORDERS_PASSWORD"])
+    )
+    return prefix + mixed_case(draw, draw(st.sampled_from(REFERENCE_SUFFIXES)))
 
 
 @st.composite
@@ -150,16 +177,61 @@ def test_a_list_of_references_is_kept(name: str, arns: list[str]) -> None:
     assert references(redact_environment({name: value})) == arns
 
 
-@pytest.mark.parametrize(
-    "value",
-    [
-        "{{resolve:secretsmanager:orders/db:SecretString:password}}",
-        "{{resolve:ssm:/orders/api-key:3}}",
-    ],
+SECRET_DYNAMIC_REFERENCES = st.builds(
+    "{{{{resolve:{}:{}}}}}".format,
+    st.sampled_from(["secretsmanager", "ssm-secure"]),
+    st.from_regex(r"[A-Za-z0-9/_.-]{1,30}(:SecretString:[a-z]{1,10})?", fullmatch=True),
 )
-def test_cloudformation_dynamic_references_are_kept(value: str) -> None:
-    assert classify("DB_PASSWORD", value) is None
-    assert references(redact_environment({"DB_PASSWORD": value})) == []
+
+
+@given(
+    SECRET_DYNAMIC_REFERENCES,
+    st.sampled_from(["DB_PASSWORD", "CONFIG", "db_url", "ORDERS_SECRET_NAME"]),
+    st.text(PLAIN),
+)
+def test_a_dynamic_reference_to_a_secret_is_a_finding_under_any_name(
+    reference: str, name: str, before: str
+) -> None:
+    """CloudFormation resolves it into the plaintext function configuration (v1.1)."""
+    value = before + reference
+    assert classify(name, value) == "dynamic-reference"
+    assert_redacted(redact_environment({name: value})[name], "dynamic-reference", value)
+
+
+@given(secret_names(), st.from_regex(r"\{\{resolve:ssm:/[a-z/]{1,20}(:[0-9])?\}\}", fullmatch=True))
+def test_any_dynamic_reference_under_a_secret_name_is_a_finding(name: str, value: str) -> None:
+    assert classify(name, value) == "dynamic-reference"
+
+
+def test_a_plain_parameter_resolved_under_an_ordinary_name_is_kept() -> None:
+    value = "{{resolve:ssm:/orders/table-name}}"
+    assert redact_environment({"TABLE_NAME": value}) == {"TABLE_NAME": {"value": value}}
+
+
+@given(reference_names(), st.from_regex(r"[A-Za-z0-9/_+=.@-]{1,60}", fullmatch=True))
+def test_a_plausible_name_under_a_reference_name_is_kept(name: str, value: str) -> None:
+    """``APP_PRIVATE_KEY_SECRET_NAME=my-secret`` names a secret, it is not one (v1.1)."""
+    assert classify(name, value) is None
+    assert redact_environment({name: value}) == {name: {"value": value}}
+
+
+@given(
+    reference_names().filter(lambda name: any(w in name.upper() for w in SECRET_WORDS)),
+    st.text(PLAIN, min_size=1).filter(lambda v: " " in v),
+)
+def test_an_implausible_name_under_a_secret_looking_reference_name_is_a_finding(
+    name: str, value: str
+) -> None:
+    """A value no secret can be named holds something else: the name still looks secret."""
+    assert classify(name, value) == "secret-name"
+
+
+@given(reference_names(), credentials())
+def test_a_credential_under_a_reference_name_is_a_finding(
+    name: str, credential: tuple[str, str]
+) -> None:
+    kind, secret = credential
+    assert classify(name, secret) == kind
 
 
 @given(secret_names(), reference_arns(), st.text(PLAIN, min_size=1).map(str.strip).filter(bool))

@@ -20,6 +20,14 @@ from pytest_prr.snapshot.redact import classify
 #: Condition keys that confine a wildcard-principal grant (SEC-05), lowercase: IAM compares
 #: condition keys case-insensitively (Lambda writes ``AWS:SourceArn``).
 SCOPING_CONDITIONS = ("aws:sourceaccount", "aws:sourcearn", "aws:principalorgid")
+#: The keys that confine a grant to an AWS service to one account's or one resource's
+#: calls: without them any account's bucket, topic or API of that service can invoke the
+#: function (the confused deputy; AWS Security Hub Lambda.1, Checkov CKV_AWS_364).
+SERVICE_SCOPING_CONDITIONS = ("aws:sourceaccount", "aws:sourcearn")
+#: An AWS service principal, in every partition.
+SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(?:\.cn)?$")
+#: The finding of a CloudFormation dynamic reference (see snapshot.redact).
+DYNAMIC = "dynamic-reference"
 ACCOUNT_PRINCIPAL = re.compile(r"^(?:\d{12}|arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):.+)$")
 
 
@@ -94,8 +102,14 @@ def no_plaintext_secrets(function: Mapping[str, Any], context: Context) -> Verdi
                 findings[name] = kind
     if findings:
         listed = ", ".join(f"{name} ({kind})" for name, kind in sorted(findings.items()))
+        resolved = (
+            "; CloudFormation resolves a {{resolve:...}} dynamic reference into the plaintext "
+            "configuration: read the secret at run time instead"
+            if DYNAMIC in findings.values()
+            else ""
+        )
         return failed(
-            f"{_name(function)} has plaintext secrets in environment variables: {listed}",
+            f"{_name(function)} has plaintext secrets in environment variables: {listed}{resolved}",
             findings=findings,
         )
     return passed(
@@ -159,14 +173,42 @@ def _principals(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(kind, str(value)) for kind, values in principal.items() for value in as_list(values)]
 
 
-def _condition_keys(statement: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Condition keys (lowercase) → their values, whatever the operator."""
-    keys: dict[str, list[str]] = {}
-    for block in (statement.get("Condition") or {}).values():
-        if isinstance(block, Mapping):
-            for key, values in block.items():
-                keys.setdefault(key.lower(), []).extend(str(v) for v in as_list(values))
-    return keys
+def _scoping_values(statement: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The condition keys (lowercase) that confine the statement, with their values.
+
+    A key confines only under an operator that requires a match (``StringEquals``,
+    ``ArnLike``, ...): a negated one (``StringNotEquals``), ``...IfExists`` or
+    ``ForAllValues:`` also holds for a request without the key, and ``Null`` checks only that
+    it is there. And only when every value names a specific account, organization or
+    resource (:func:`_is_specific`).
+    """
+    values: dict[str, list[str]] = {}
+    for operator, block in (statement.get("Condition") or {}).items():
+        name = operator.removeprefix("ForAnyValue:")
+        if (
+            not name.startswith(("String", "Arn"))
+            or "Not" in name
+            or name.endswith("IfExists")
+            or not isinstance(block, Mapping)
+        ):
+            continue
+        for key, given in block.items():
+            values.setdefault(key.lower(), []).extend(str(v) for v in as_list(given))
+    return {key: given for key, given in values.items() if given and all(map(_is_specific, given))}
+
+
+def _is_specific(value: str) -> bool:
+    """Whether a condition value names something: ``*`` does not, nor an ARN whose account
+    and resource parts are both wildcards (``arn:aws:s3:::*``, ``arn:aws:sns:*:*:*``)."""
+    parts = value.split(":", 5)
+    if value.startswith("arn:") and len(parts) == 6:
+        return not (_is_wildcard(parts[4]) and _is_wildcard(parts[5]))
+    return not _is_wildcard(value)
+
+
+def _is_wildcard(text: str) -> bool:
+    """Empty, or made of nothing but wildcards."""
+    return not text.strip("*?")
 
 
 def _policies(function: Mapping[str, Any]) -> Qualified:
@@ -191,37 +233,55 @@ def _no_policy(function: Mapping[str, Any]) -> Verdict:
 @function_check("SEC-05")
 def not_publicly_invocable(function: Mapping[str, Any], context: Context) -> Verdict:
     """A wildcard principal without a scoping condition lets any AWS account invoke the
-    function: crafted input, harvested output and denial of wallet."""
+    function: crafted input, harvested output and denial of wallet. A grant to an AWS
+    service without its source account or resource does the same through that service:
+    anyone's bucket, topic or API of that service can then invoke the function."""
     policies = _policies(function)
     public: dict[str, list[str]] = {}
+    deputies: dict[str, list[str]] = {}
     for where, label, statement in _allow_statements(policies):
-        if not any(value == "*" for kind, value in _principals(statement) if kind in ("*", "AWS")):
-            continue
-        conditions = _condition_keys(statement)
-        scoped = any(key in conditions for key in SCOPING_CONDITIONS) or "AWS_IAM" in (
-            conditions.get("lambda:functionurlauthtype", [])
-        )
-        if not scoped:
-            public.setdefault(where, []).append(label)
-    if public:
-        listed = ", ".join(
-            f"{label} of {where}" for where, labels in public.items() for label in labels
-        )
+        principals = _principals(statement)
+        scoping = _scoping_values(statement)
+        if any(value == "*" for kind, value in principals if kind in ("*", "AWS")):
+            iam_url = set(scoping.get("lambda:functionurlauthtype", ())) == {"AWS_IAM"}
+            if not scoping.keys() & set(SCOPING_CONDITIONS) and not iam_url:
+                public.setdefault(where, []).append(label)
+        services = [v for kind, v in principals if kind == "Service" and SERVICE_PRINCIPAL.match(v)]
+        if services and not scoping.keys() & set(SERVICE_SCOPING_CONDITIONS):
+            deputies.setdefault(where, []).append(f"{label} ({', '.join(services)})")
+    if public or deputies:
+        problems = []
+        if public:
+            problems.append(
+                "lets any principal invoke it without a scoping condition: statements "
+                + _where(public)
+            )
+        if deputies:
+            problems.append(
+                "grants AWS services without aws:SourceArn or aws:SourceAccount, so any "
+                "account's resources of those services can invoke it (confused deputy): "
+                "statements " + _where(deputies)
+            )
         return failed(
-            f"{_name(function)}'s resource policy lets any principal invoke it without a "
-            f"scoping condition: statements {listed}{policies.missing_note()}",
+            f"{_name(function)}'s resource policy {'; and '.join(problems)}"
+            f"{policies.missing_note()}",
             public_statements=public,
+            unscoped_service_statements=deputies,
             **policies.missing_evidence(),
         )
     policies.require_all()
     if not policies.present:
         return _no_policy(function)
     return passed(
-        f"{_name(function)}'s resource policies grant no unscoped wildcard principal "
-        f"({', '.join(policies.present)})",
+        f"{_name(function)}'s resource policies grant no unscoped wildcard principal or AWS "
+        f"service ({', '.join(policies.present)})",
         policies=list(policies.present),
         statements=sum(len(statements(d)) for d in policies.present.values()),
     )
+
+
+def _where(found: Mapping[str, list[str]]) -> str:
+    return ", ".join(f"{label} of {where}" for where, labels in found.items() for label in labels)
 
 
 @function_check("SEC-06")

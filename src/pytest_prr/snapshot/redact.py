@@ -45,27 +45,57 @@ REFERENCE_ARN = re.compile(
 )
 
 #: A whole VALUE that is a reference and nothing else: reference ARNs (a comma-separated list
-#: of them too) or a CloudFormation dynamic reference. A reference followed by anything else
-#: is not one: trailing plaintext would otherwise escape the secret-looking-name rule.
-REFERENCE_VALUE = re.compile(
-    rf"(?:{REFERENCE_ARN.pattern})(?:\s*,\s*(?:{REFERENCE_ARN.pattern}))*"
-    r"|\{\{resolve:[^{}\s]+\}\}"
+#: of them too). A reference followed by anything else is not one: trailing plaintext would
+#: otherwise escape the secret-looking-name rule.
+REFERENCE_VALUE = re.compile(rf"(?:{REFERENCE_ARN.pattern})(?:\s*,\s*(?:{REFERENCE_ARN.pattern}))*")
+
+#: NAME endings that say the value names a secret or parameter rather than holding one
+#: (``DB_SECRET_NAME=prod/db``), in any case.
+REFERENCE_NAME_SUFFIXES = (
+    "_SECRET_NAME",
+    "_SECRET_ID",
+    "_SECRET_ARN",
+    "_PARAMETER_NAME",
+    "_PARAM_NAME",
+    "_SSM_PARAMETER",
 )
+#: What a Secrets Manager secret or SSM parameter name can be.
+PLAUSIBLE_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+
+#: A CloudFormation dynamic reference. CloudFormation resolves it at deployment and writes
+#: the resolved value into the function's configuration, in plaintext, for anyone who can
+#: read the function; only a template (or an emulator that does not resolve it) shows it.
+DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:")
+#: A dynamic reference whose resolved value is a secret.
+DYNAMIC_SECRET = re.compile(r"\{\{resolve:(?:secretsmanager|ssm-secure):")
+
+
+def is_reference(name: str, value: str) -> bool:
+    """Whether ``value`` only points at a secret: reference ARNs, or a plausible secret or
+    parameter name under a NAME that says it is one."""
+    if REFERENCE_VALUE.fullmatch(value):
+        return True
+    return name.upper().endswith(REFERENCE_NAME_SUFFIXES) and bool(PLAUSIBLE_NAME.fullmatch(value))
 
 
 def classify(name: str, value: str) -> str | None:
     """The SEC-02 finding for one variable, or None when it is clean.
 
     A credential format is a finding wherever it appears, even inside a reference or under
-    an innocent name. A secret-looking name is a finding when its value is non-empty and not
-    a reference.
+    an innocent name; so is a dynamic reference to a secret, which CloudFormation turns into
+    the plaintext secret. A secret-looking name is a finding when its value is non-empty and
+    not a reference; any dynamic reference under such a name is resolved into plaintext too.
     """
     for kind, pattern in CREDENTIAL_FORMATS.items():
         if pattern.search(value):
             return kind
-    if value and SECRET_NAME.search(name) and not REFERENCE_VALUE.fullmatch(value):
-        return "secret-name"
-    return None
+    if DYNAMIC_SECRET.search(value):
+        return "dynamic-reference"
+    if not value or not SECRET_NAME.search(name):
+        return None
+    if DYNAMIC_REFERENCE.search(value):
+        return "dynamic-reference"
+    return None if is_reference(name, value) else "secret-name"
 
 
 def redact_environment(variables: Mapping[str, str]) -> dict[str, dict]:
