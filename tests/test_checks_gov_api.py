@@ -503,14 +503,11 @@ def test_scp_without_denial_fails(control: str, statements: list[dict[str, Any]]
     assert ACCOUNT_ID in finding.message and "guardrails" in finding.message
 
 
-def test_gov_06_not_in_an_organization_is_not_applicable() -> None:
-    finding = run("GOV-06", organizations={"member": False})
-    assert finding.status == "not_applicable" and ACCOUNT_ID in finding.message
-
-
-def test_gov_07_not_in_an_organization_fails() -> None:
-    finding = run("GOV-07", organizations={"member": False})
-    assert finding.status == "fail"
+@pytest.mark.parametrize("control", ["GOV-06", "GOV-07"])
+def test_not_in_an_organization_is_not_applicable(control: str) -> None:
+    """GOV-07 as GOV-06 (spec v1.1; finding 10 of issue 12): SCPs cannot apply."""
+    finding = run(control, organizations={"member": False})
+    assert finding.status == "not_applicable"
     assert ACCOUNT_ID in finding.message and "not in an AWS Organization" in finding.message
 
 

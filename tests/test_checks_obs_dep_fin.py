@@ -561,3 +561,19 @@ def test_fin02_right_sized(
     memory: int, timeout: int, tunables: dict[str, Any], status: str
 ) -> None:
     check("FIN-02", snap(fn(MemorySize=memory, Timeout=timeout)), status, **tunables)
+
+
+@pytest.mark.parametrize("missing", ["MemorySize", "Timeout"])
+def test_fin02_a_missing_size_is_an_error_never_a_pass(missing: str) -> None:
+    """Finding 8 of issue 12: the rule needs both fields (spec v1.1)."""
+    function = fn(MemorySize=1024, Timeout=30)
+    del function[missing]
+    finding = run("FIN-02", snap(function))
+    assert finding.status == "error" and missing in finding.message, finding.message
+
+
+def test_fin02_an_oversized_memory_fails_though_the_timeout_is_missing() -> None:
+    function = fn(MemorySize=4096)
+    del function["Timeout"]
+    finding = check("FIN-02", snap(function), "fail")
+    assert "MemorySize 4096 MB > 3008" in finding.message and "Timeout not read" in finding.message

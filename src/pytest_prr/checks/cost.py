@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pytest_prr.checks.base import Context, Verdict, failed, function_check, passed
+from pytest_prr.snapshot.model import DataUnavailable
 
 #: Lambda's architecture when a function does not say.
 DEFAULT_ARCHITECTURES = ["x86_64"]
@@ -29,20 +30,30 @@ def right_sized(function: Mapping[str, Any], context: Context) -> Verdict:
     """Oversized memory is paid for on every invocation, and a long timeout lets a hung
     invocation bill (and hold concurrency) for minutes."""
     name = function["FunctionName"]
-    memory, timeout = function.get("MemorySize"), function.get("Timeout")
-    max_memory = context.tunables["prr_max_memory_mb"]
-    max_timeout = context.tunables["prr_max_timeout_s"]
-    evidence = {
-        "MemorySize": memory,
-        "Timeout": timeout,
-        "prr_max_memory_mb": max_memory,
-        "prr_max_timeout_s": max_timeout,
+    limits = {
+        "MemorySize": ("prr_max_memory_mb", "MB"),
+        "Timeout": ("prr_max_timeout_s", "s"),
     }
-    over = []
-    if memory is not None and memory > max_memory:
-        over.append(f"MemorySize {memory} MB > {max_memory}")
-    if timeout is not None and timeout > max_timeout:
-        over.append(f"Timeout {timeout} s > {max_timeout}")
+    evidence: dict[str, Any] = {}
+    over: list[str] = []
+    missing: dict[str, DataUnavailable] = {}
+    for field, (tunable, unit) in limits.items():
+        maximum = context.tunables[tunable]
+        evidence[tunable] = maximum
+        try:
+            value = function[field]
+        except DataUnavailable as error:  # a missing size proves nothing either way
+            missing[field] = error
+            continue
+        evidence[field] = value
+        if value > maximum:
+            over.append(f"{field} {value} {unit} > {maximum}")
     if over:
-        return failed(f"{name} is oversized: {'; '.join(over)}.", **evidence)
-    return passed(f"{name} has MemorySize {memory} MB and Timeout {timeout} s.", **evidence)
+        unread = f"; {', '.join(missing)} not read" if missing else ""
+        return failed(f"{name} is oversized: {'; '.join(over)}{unread}.", **evidence)
+    for error in missing.values():
+        raise error
+    return passed(
+        f"{name} has MemorySize {evidence['MemorySize']} MB and Timeout {evidence['Timeout']} s.",
+        **evidence,
+    )

@@ -279,17 +279,22 @@ def _scp_guardrail(
     )
 
 
+def _not_a_member(context: Context) -> Verdict | None:
+    """N/A for an account in no organization, where SCPs cannot apply (GOV-06, GOV-07)."""
+    member = require(require(context.snapshot.account_wide["organizations"])["member"])
+    if member:
+        return None
+    return not_applicable(
+        f"account {context.account_id} is not in an AWS Organization, so SCPs cannot apply",
+        member=False,
+    )
+
+
 @account_check("GOV-06")
 def scp_requires_code_signing(context: Context) -> Verdict:
     """Only an SCP stops every principal, administrators and stolen credentials included,
     from creating unsigned functions, so code signing cannot be bypassed."""
-    member = require(require(context.snapshot.account_wide["organizations"])["member"])
-    if not member:
-        return not_applicable(
-            f"account {context.account_id} is not in an AWS Organization, so SCPs cannot apply",
-            member=False,
-        )
-    return _scp_guardrail(
+    return _not_a_member(context) or _scp_guardrail(
         context,
         ("lambda:CreateFunction",),
         {"lambda:CodeSigningConfigArn": None},
@@ -301,14 +306,7 @@ def scp_requires_code_signing(context: Context) -> Verdict:
 def scp_forbids_public_function_urls(context: Context) -> Verdict:
     """Detecting an unauthenticated function URL afterwards leaves a window of exposure; an
     SCP stops any principal from creating one or switching a URL to that mode."""
-    member = require(require(context.snapshot.account_wide["organizations"])["member"])
-    if not member:
-        return failed(
-            f"account {context.account_id} is not in an AWS Organization, so no SCP forbids "
-            "public function URLs",
-            member=False,
-        )
-    return _scp_guardrail(
+    return _not_a_member(context) or _scp_guardrail(
         context,
         URL_ACTIONS,
         {"lambda:FunctionUrlAuthType": "NONE"},
