@@ -13,8 +13,11 @@ from typing import Any
 import boto3
 import pytest
 
+import pytest_prr.checks.network  # noqa: F401 (registers NET-02)
 from faults import inject_fault
 from moto_seed import ACCOUNT, REGION, Collector, collect, function, mocked_account
+from pytest_prr.accounts import Account
+from pytest_prr.checks.base import REGISTRY, run_check
 from pytest_prr.snapshot.collect.ec2 import collect_ec2
 from pytest_prr.snapshot.collect.events import collect_events
 from pytest_prr.snapshot.collect.kms import collect_kms
@@ -24,6 +27,7 @@ from pytest_prr.snapshot.collect.secrets import collect_secrets
 from pytest_prr.snapshot.collect.sns import collect_sns
 from pytest_prr.snapshot.collect.sqs import collect_sqs
 from pytest_prr.snapshot.model import error_marker, is_error
+from pytest_prr.snapshot.take import take_snapshot
 
 
 @pytest.fixture
@@ -618,8 +622,10 @@ def test_ec2_failure_marks_each_id_and_leaves_the_rest(
     assert not any(is_error(value) for value in result[intact].values())
 
 
-def test_ec2_failed_batch_marks_only_its_ids(session: boto3.Session) -> None:
-    """201 groups make two batches (200 + 1); a group deleted after wiring fails its batch."""
+def test_ec2_an_unknown_id_marks_only_itself(session: boto3.Session) -> None:
+    """201 groups make two batches (200 + 1); a group deleted after wiring makes EC2 refuse
+    its whole batch, which is halved until the deleted group stands alone (finding 6 of
+    issue 12: before, all 200 were marked)."""
     ec2 = session.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     groups = sorted(
@@ -629,8 +635,33 @@ def test_ec2_failed_batch_marks_only_its_ids(session: boto3.Session) -> None:
     function(session, "wide", VpcConfig={"SubnetIds": [], "SecurityGroupIds": groups})
     ec2.delete_security_group(GroupId=groups[0])
     result, calls = collect(collect_ec2, session)
-    assert calls == {"ec2:DescribeSecurityGroups": 2}
-    assert all(
-        failed(result["security_groups"][g], "ec2:DescribeSecurityGroups") for g in groups[:200]
-    )
-    assert result["security_groups"][groups[200]]["GroupId"] == groups[200]
+    gone = result["security_groups"][groups[0]]
+    assert failed(gone, "ec2:DescribeSecurityGroups")
+    assert gone["$error"]["code"] == "InvalidGroup.NotFound"
+    assert all(result["security_groups"][g]["GroupId"] == g for g in groups[1:])
+    # One call per batch, then two per halving of the refused one: 2 + 2 x ceil(log2 200).
+    assert calls["ec2:DescribeSecurityGroups"] <= 2 + 2 * 8
+
+
+def test_ec2_a_deleted_subnet_spoils_only_its_own_functions(session: boto3.Session) -> None:
+    """NET-02 for a function whose subnets exist is decided although another function of
+    the same batch names a deleted subnet."""
+    ec2 = session.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=zone)["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate(("us-east-1a", "us-east-1b", "us-east-1c"))
+    ]
+    function(session, "healthy", VpcConfig={"SubnetIds": subnets[:2], "SecurityGroupIds": []})
+    function(session, "dangling", VpcConfig={"SubnetIds": subnets[2:], "SecurityGroupIds": []})
+    ec2.delete_subnet(SubnetId=subnets[2])
+    snapshot = take_snapshot(session, Account("moto", ACCOUNT, (REGION,), "moto"))
+    verdicts = {
+        f.resource_id.rsplit(":", 1)[1]: f for f in run_check(REGISTRY["NET-02"], snapshot, {})
+    }
+    assert verdicts["healthy"].status == "pass", verdicts["healthy"].message
+    assert verdicts["dangling"].status == "error"
+    assert "InvalidSubnetID.NotFound" in verdicts["dangling"].message
+    assert "no longer exists" in verdicts["dangling"].message

@@ -287,6 +287,11 @@ def describe_unavailable(error: DataUnavailable) -> str:
             f"{error.message} (the target did not return it); a rule does not decide without "
             "a field it needs"
         )
+    if error.code.endswith(".NotFound"):
+        return (
+            f"{error.operation} failed ({error.code}): the resource refers to something that "
+            "no longer exists; correct its configuration"
+        )
     return f"{error.operation} failed ({error.code}); grant the read permission, or retry"
 
 

@@ -1,8 +1,10 @@
 """Security groups and subnets of functions' VPC configuration, for NET-02 and NET-03.
 
 Each group and subnet is read once however many functions share it, in batches of the size
-EC2 accepts per call. A failed batch leaves its marker on every ID of the batch, since
-any of them may be the one a check needs.
+EC2 accepts per call. A batch refused because of one of its IDs (a subnet deleted after the
+function was configured) is split until that ID stands alone, so it is the only one marked;
+a batch that failed otherwise leaves its marker on every ID of the batch, since any of them
+may be the one a check needs.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pytest_prr.snapshot.collect.reader import Reader
-from pytest_prr.snapshot.model import is_error
+from pytest_prr.snapshot.model import ERROR_KEY, is_error
 
 BATCH = 200
 
@@ -57,16 +59,28 @@ def _described(
 ) -> dict[str, Any]:
     """``ids`` (never empty per call: an empty ID list means "all of them") by batches."""
     batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
-    responses = reader.map(
-        lambda batch: reader.call("ec2", region, method, **{parameter: batch}), batches
-    )
-    described: dict[str, Any] = {}
-    for batch, response in zip(batches, responses, strict=True):
+
+    def describe(batch: list[str]) -> dict[str, Any]:
+        response = reader.call("ec2", region, method, **{parameter: batch})
         if is_error(response):
-            described.update(dict.fromkeys(batch, response))
-        else:
-            described.update(keep(item) for item in response.get(result_key, []))
+            if len(batch) > 1 and _names_an_id(response):
+                # EC2 refuses the whole batch for one unknown ID (a deleted subnet, say):
+                # halve it until that ID stands alone, so only its functions are affected.
+                half = len(batch) // 2
+                return {**describe(batch[:half]), **describe(batch[half:])}
+            return dict.fromkeys(batch, response)
+        return dict(keep(item) for item in response.get(result_key, []))
+
+    described: dict[str, Any] = {}
+    for found in reader.map(describe, batches):
+        described.update(found)
     return described
+
+
+def _names_an_id(marker: Mapping[str, Any]) -> bool:
+    """Whether EC2 refused a request because of one of its IDs (``InvalidSubnetID.NotFound``,
+    ``InvalidGroupId.Malformed``), not because of the caller or the service."""
+    return marker[ERROR_KEY]["code"].endswith((".NotFound", ".Malformed"))
 
 
 def _group(group: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
