@@ -732,6 +732,46 @@ def test_unreadable_stage_data_is_an_error(control: str, field: str, operation: 
     assert_error(run_stage(control, **{field: failed_read(operation)}), operation)
 
 
+def unread_stages(**fields: Any) -> dict[str, Any]:
+    """A REST or HTTP API whose stages could not be read (GetStages failed), as the
+    collector records it: every stage field a marker, the methods read."""
+    marker = failed_read("apigateway:GetStages")
+    return stage(
+        **{
+            key: marker
+            for key in ("stage", "stage_arn", "access_log_destination", "throttling", "web_acl_arn")
+        },
+        **fields,
+    )
+
+
+@pytest.mark.parametrize(
+    ("control", "fields", "expected"),
+    [
+        ("API-03", {"methods": [method(authorization_type="NONE")]}, "POST /orders -> orders"),
+        ("API-04", {"api_type": "HTTP"}, "cannot be associated with HTTP"),
+    ],
+)
+def test_a_certain_failure_stands_when_the_stages_are_unreadable(
+    control: str, fields: dict[str, Any], expected: str
+) -> None:
+    """Finding 7 of issue 12: what the API alone proves holds for each of its stages."""
+    finding = run(control, apigw={"stages": [unread_stages(**fields)]})
+    assert finding.status == "fail", finding.message
+    assert "the stages (unread) of" in finding.message and expected in finding.message
+
+
+@pytest.mark.parametrize("control", ["API-01", "API-02", "API-04"])
+def test_unreadable_stages_of_a_compliant_api_are_an_error(control: str) -> None:
+    assert_error(run(control, apigw={"stages": [unread_stages()]}), "apigateway:GetStages")
+
+
+def test_api_03_rests_on_the_methods_alone() -> None:
+    """Authorization is the methods', which were read: every stage of the API passes."""
+    finding = run("API-03", apigw={"stages": [unread_stages()]})
+    assert finding.status == "pass" and "the stages (unread) of" in finding.message
+
+
 def test_unreadable_stage_listing_is_an_error() -> None:
     finding = run("API-01", apigw={"stages": [failed_read("apigateway:GetRestApis")]})
     assert_error(finding, "apigateway:GetRestApis")

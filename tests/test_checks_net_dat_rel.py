@@ -739,3 +739,27 @@ def test_subscription_from_another_region_counts() -> None:
     assert only("REL-10", snapshot).status == "fail"
     assert only("DAT-03", snapshot).message.endswith("events has no KmsMasterKeyId")
     assert only("REL-01", snapshot).status == "fail"
+
+
+def test_rel08_a_readable_stage_proves_the_violation_though_another_region_is_unreadable() -> None:
+    """Finding 7 of issue 12: a certain FAIL stands beside an unreadable API."""
+    snapshot = build_snapshot([make_function(Timeout=60)], **stage([method()]))
+    other = "eu-west-1"
+    snapshot.data["regions"][other] = {
+        **snapshot.data["regions"][REGION],
+        "lambda": {**snapshot.data["regions"][REGION]["lambda"], "functions": {}},
+        "apigw": {"stages": failed_read("apigateway:GetRestApis")},
+    }
+    snapshot.data["account"]["regions"].append(other)
+    finding = only("REL-08", snapshot)
+    assert finding.status == "fail", finding.message
+    assert "not read: apigateway:GetRestApis" in finding.message
+    snapshot.data["regions"][REGION]["lambda"]["functions"][FN]["Timeout"] = 10
+    assert only("REL-08", snapshot).status == "error"
+
+
+def test_rel08_a_missing_timeout_is_an_error() -> None:
+    function = make_function()
+    del function["Timeout"]
+    finding = only("REL-08", build_snapshot([function], **stage([method()])))
+    assert finding.status == "error" and "Timeout is missing" in finding.message

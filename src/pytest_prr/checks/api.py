@@ -10,17 +10,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from pytest_prr.checks.base import Context, Verdict, failed, passed, stage_check
-from pytest_prr.snapshot.model import require
+from pytest_prr.snapshot.model import DataUnavailable, require
 
 #: How many offending methods a message names before summarising the rest.
 NAMED = 3
 
 
 def _label(stage: Mapping[str, Any]) -> str:
-    return (
-        f"stage {require(stage['stage'])} of {stage['api_type']} API "
-        f"{stage.get('api_name')} ({stage['api_id']})"
-    )
+    """The stage by name, or "the stages" of its API when they could not be read: a verdict
+    certain from the API alone (its methods, its type) holds for every stage."""
+    try:
+        which = f"stage {stage['stage']}"
+    except DataUnavailable:
+        which = "the stages (unread)"
+    return f"{which} of {stage['api_type']} API {stage.get('api_name')} ({stage['api_id']})"
 
 
 @stage_check("API-01")
@@ -109,7 +112,6 @@ def methods_require_authorization(stage: Mapping[str, Any], context: Context) ->
 def stage_has_web_acl(stage: Mapping[str, Any], context: Context) -> Verdict:
     """Without a web ACL, injection payloads, credential stuffing and floods reach the
     function unfiltered."""
-    web_acl = require(stage["web_acl_arn"])
     label = _label(stage)
     if stage["api_type"] != "REST":
         return failed(
@@ -118,6 +120,7 @@ def stage_has_web_acl(stage: Mapping[str, Any], context: Context) -> Verdict:
             web_acl_arn=None,
             api_type=stage["api_type"],
         )
+    web_acl = stage["web_acl_arn"]
     if not web_acl:
         return failed(f"{label} has no associated AWS WAF web ACL", web_acl_arn=None)
     return passed(f"{label} is protected by web ACL {web_acl}", web_acl_arn=web_acl)

@@ -15,7 +15,7 @@ from pytest_prr.checks.base import (
     passed,
 )
 from pytest_prr.checks.data import lookup, subscriptions_to
-from pytest_prr.snapshot.model import require
+from pytest_prr.snapshot.model import DataUnavailable, require
 
 #: API Gateway's default integration timeout, in seconds.
 API_GATEWAY_TIMEOUT = 29
@@ -234,28 +234,56 @@ def partial_batch_failures(function: Mapping[str, Any], context: Context) -> Ver
     )
 
 
+def _fronting_stages(
+    function: Mapping[str, Any], context: Context
+) -> tuple[list[str], list[DataUnavailable]]:
+    """The API stages that integrate the function, from every region (an API may integrate a
+    function of another region), and the reads that failed on the way: an API whose methods
+    could not be read may be one of them."""
+    stages: list[str] = []
+    unreadable: list[DataUnavailable] = []
+    for region in context.snapshot.regions:
+        try:
+            listed = list(context.snapshot.region(region)["apigw"]["stages"])
+        except DataUnavailable as error:
+            unreadable.append(error)
+            continue
+        for stage in listed:
+            try:
+                if any(m["function_arn"] == function["FunctionArn"] for m in stage["methods"]):
+                    stages.append(stage["stage_arn"])
+            except DataUnavailable as error:
+                unreadable.append(error)
+    return stages, unreadable
+
+
 @function_check("REL-08")
 def timeout_fits_api_gateway(function: Mapping[str, Any], context: Context) -> Verdict:
     """API Gateway answers 504 after 29 seconds while the function keeps running: the
     caller sees a failure for work that may still complete, and retries it."""
     name = function["FunctionName"]
-    stages = []
-    # An API may integrate a function of another region, so every region's APIs are read.
-    for region in context.snapshot.regions:
-        for stage in require(require(context.snapshot.region(region)["apigw"])["stages"]):
-            methods = require(require(stage)["methods"])
-            if any(m["function_arn"] == function["FunctionArn"] for m in methods):
-                stages.append(require(stage["stage_arn"]))
-    if not stages:
-        return not_applicable(f"{name} is not behind API Gateway")
+    stages, unreadable = _fronting_stages(function, context)
     timeout = function["Timeout"]
     evidence = {"Timeout": timeout, "stages": stages}
-    if timeout > API_GATEWAY_TIMEOUT:
+    if stages and timeout > API_GATEWAY_TIMEOUT:
         return failed(
-            f"{name} is behind API Gateway with Timeout {timeout}s, over {API_GATEWAY_TIMEOUT}s",
+            f"{name} is behind API Gateway with Timeout {timeout}s, over {API_GATEWAY_TIMEOUT}s"
+            f"{_not_read(unreadable)}",
             **evidence,
+            **({"unreadable": sorted({e.operation for e in unreadable})} if unreadable else {}),
         )
+    if unreadable:
+        raise unreadable[0]
+    if not stages:
+        return not_applicable(f"{name} is not behind API Gateway")
     return passed(f"{name}'s Timeout {timeout}s fits API Gateway's 29s", **evidence)
+
+
+def _not_read(errors: list[DataUnavailable]) -> str:
+    """What a certain FAIL did not see, for its message."""
+    if not errors:
+        return ""
+    return f"; not read: {', '.join(sorted({error.operation for error in errors}))}"
 
 
 @function_check("REL-09")
