@@ -605,3 +605,12 @@ def test_role_checks_error_on_unreadable_roles_and_fail_on_missing_role(control:
     missing = evaluate(control, make_function(Role=f"arn:aws:iam::{ACCOUNT_ID}:role/gone"))
     assert_status(missing, "fail", "role/gone", "not among the account's roles")
     assert ROLE_ARN not in missing.message
+
+
+def test_sec01_a_missing_runtime_is_an_error() -> None:
+    """A .zip function always has a runtime; without one the rule has nothing to judge
+    (Prowler's test_function_no_runtime, in tests/peer_cases.py)."""
+    function = make_function("bare")
+    del function["Runtime"], function["PackageType"]
+    finding = evaluate("SEC-01", function)
+    assert_status(finding, "error", "Runtime is missing")

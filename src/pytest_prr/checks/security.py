@@ -50,7 +50,7 @@ def runtime_is_supported(function: Mapping[str, Any], context: Context) -> Verdi
     emergency fix would first need a runtime migration under incident pressure."""
     if function.get("PackageType") == "Image":
         return not_applicable(f"{_name(function)} is a container image; its runtime is the image's")
-    runtime = function.get("Runtime")
+    runtime = function["Runtime"]  # a .zip function without one is missing data, not a FAIL
     dates, source, as_of = runtime_table()
     snapshot_day = datetime.date.fromisoformat(context.snapshot.taken_at[:10])
     evidence = {"Runtime": runtime, "snapshot_date": str(snapshot_day), "table_as_of": as_of}
