@@ -33,6 +33,7 @@ SERVICES = (
     "logs",
     "organizations",
     "s3",
+    "scheduler",
     "secretsmanager",
     "securityhub",
     "signer",

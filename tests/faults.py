@@ -15,6 +15,13 @@ FAULTS = {
     "AccessDenied": (403, "AccessDeniedException", "User is not authorized to perform this"),
     "Throttling": (429, "TooManyRequestsException", "Rate exceeded"),
     "ServerError": (500, "ServiceException", "Internal failure"),
+    # How LocalStack answers an operation it does not emulate.
+    "NotEmulated": (
+        501,
+        "InternalFailure",
+        "The API for service 'lambda' is either not included in your current license plan or "
+        "has not yet been emulated by LocalStack.",
+    ),
     "Timeout": None,
 }
 

@@ -84,6 +84,7 @@ EMPTY_REGION: dict[str, Any] = {
     "sqs": {"queues": {}},
     "sns": {"subscriptions": [], "topics": {}},
     "events": {"targets": []},
+    "scheduler": {"targets": []},
     "s3": {"notifications": []},
     "secrets": {"secrets": {}},
     "kms": {"keys": {}},

@@ -176,9 +176,13 @@ def test_missing_user_catalog_file(tmp_path: Path) -> None:
         load_catalog(tmp_path / "absent.yaml")
 
 
-def test_moto_gaps_are_recorded_where_moto_cannot_represent_a_control() -> None:
-    catalog = builtin_catalog()
-    gapped = {control.id for control in catalog if control.moto_gaps}
-    assert {"SEC-04", "SEC-07", "REL-01", "OBS-07", "DEP-04", "GOV-04"} <= gapped
-    assert "SEC-03" not in gapped  # moto 5.2.5 stores KMSKeyArn
-    assert "ListCodeSigningConfigs" in catalog["SEC-04"].moto_gaps[0]
+def test_emulator_gaps_name_only_catalog_controls() -> None:
+    from pytest_prr.emulators import gaps_by_control, profiles
+
+    gaps = gaps_by_control(profiles())
+    assert set(gaps) <= set(builtin_catalog().controls)
+    assert {"SEC-04", "SEC-07", "REL-01", "OBS-07", "DEP-04", "GOV-04"} <= {
+        control for control, by in gaps.items() if "moto" in by
+    }
+    assert "moto" not in gaps["SEC-03"]  # moto 5.2.5 stores KMSKeyArn; LocalStack does not
+    assert "localstack" in gaps["SEC-03"]

@@ -7,12 +7,10 @@ from typing import Any
 
 import pytest
 
-import pytest_prr.checks.data
-import pytest_prr.checks.network
-import pytest_prr.checks.reliability  # noqa: F401  (registers the checks)
 from pytest_prr.catalog import builtin_catalog
+from pytest_prr.checks import data, network, reliability  # noqa: F401 (registration)
 from pytest_prr.checks.base import REGISTRY, Finding, run_check
-from pytest_prr.snapshot.model import Snapshot
+from pytest_prr.snapshot.model import EMULATOR_GAP, Snapshot, error_marker
 from snapshots import (
     ACCOUNT_ID,
     REGION,
@@ -763,3 +761,191 @@ def test_rel08_a_missing_timeout_is_an_error() -> None:
     del function["Timeout"]
     finding = only("REL-08", build_snapshot([function], **stage([method()])))
     assert finding.status == "error" and "Timeout is missing" in finding.message
+
+
+# -- REL-01 v1.1: every asynchronous caller, and a dropped DeadLetterConfig ----------------
+
+SCHEDULE = f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule/default/nightly"
+
+
+def schedules(function: str = FN) -> dict[str, Any]:
+    return {
+        "scheduler": {
+            "targets": [
+                {
+                    "ScheduleArn": SCHEDULE,
+                    "GroupName": "default",
+                    "State": "ENABLED",
+                    "FunctionArn": function,
+                }
+            ]
+        }
+    }
+
+
+def grant(principal: str, **condition: Any) -> dict[str, Any]:
+    statement = {
+        "Sid": "s0",
+        "Effect": "Allow",
+        "Principal": {"Service": principal},
+        "Action": "lambda:InvokeFunction",
+        "Resource": FN,
+    }
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def dropped(field: str) -> dict[str, Any]:
+    """The marker an emulator's profile leaves where it drops ``field``."""
+    return error_marker(
+        "lambda:ListFunctions",
+        "EmulatorGap",
+        f"moto 5.2.5 does not return {field}",
+        kind=EMULATOR_GAP,
+    )
+
+
+def two_functions(app: dict[str, Any], other: dict[str, Any], **sections: Any) -> Snapshot:
+    return build_snapshot([app, other], **sections)
+
+
+def rel01(snapshot: Snapshot) -> Finding:
+    return next(f for f in run_check(REGISTRY["REL-01"], snapshot, TUNABLES) if f.resource_id == FN)
+
+
+def test_rel01_an_eventbridge_scheduler_schedule_is_an_asynchronous_caller() -> None:
+    finding = only("REL-01", snap(sections=schedules())())
+    assert finding.status == "fail" and "scheduler_schedules" in finding.message
+    assert finding.evidence["async_sources"]["scheduler_schedules"] == [SCHEDULE]
+    other = only("REL-01", snap(sections=schedules(function_arn("other")))())
+    assert other.status == "not_applicable"
+
+
+def test_rel01_unreadable_schedules_are_an_error_not_a_not_applicable() -> None:
+    sections = {"scheduler": {"targets": failed_read("scheduler:ListSchedules")}}
+    assert only("REL-01", snap(sections=sections)()).status == "error"
+
+
+def test_rel01_another_function_s_destination_is_an_asynchronous_caller() -> None:
+    """Lambda invokes a destination function asynchronously."""
+    other = make_function(
+        "other",
+        EventInvokeConfigs=[
+            {
+                "FunctionArn": f"{function_arn('other')}:$LATEST",
+                "DestinationConfig": {"OnSuccess": {"Destination": f"{FN}:live"}},
+            }
+        ],
+    )
+    finding = rel01(two_functions(make_function(), other))
+    assert finding.status == "fail" and "destination_of" in finding.message
+    assert finding.evidence["async_sources"]["destination_of"] == [
+        f"{function_arn('other')} (OnSuccess)"
+    ]
+
+
+def test_rel01_another_function_s_unreadable_destinations_are_an_error() -> None:
+    other = make_function(
+        "other", EventInvokeConfigs=failed_read("lambda:ListFunctionEventInvokeConfigs")
+    )
+    finding = rel01(two_functions(make_function(), other))
+    assert finding.status == "error"
+    assert "lambda:ListFunctionEventInvokeConfigs" in finding.message
+
+
+@pytest.mark.parametrize(
+    "principal", ["s3.amazonaws.com", "sns.amazonaws.com", "logs.eu-west-1.amazonaws.com"]
+)
+def test_rel01_a_grant_to_an_asynchronous_service_is_an_asynchronous_caller(
+    principal: str,
+) -> None:
+    """Finding 4 of issue 12: the bucket's notification may be in another account, or one
+    moto's CloudFormation dropped; the grant that lets S3 invoke the function is here."""
+    finding = only("REL-01", snap(Policy=grant(principal))())
+    assert finding.status == "fail" and "service_grants" in finding.message
+    assert principal in finding.evidence["async_sources"]["service_grants"][0]
+
+
+def test_rel01_a_grant_to_a_synchronous_caller_is_not() -> None:
+    finding = only("REL-01", snap(Policy=grant("apigateway.amazonaws.com"))())
+    assert finding.status == "not_applicable"
+
+
+def test_rel01_an_unreadable_policy_is_an_error_where_nothing_else_calls() -> None:
+    assert only("REL-01", snap(Policy=failed_read("lambda:GetPolicy"))()).status == "error"
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        # A caller is known and the dead-letter queue cannot be read: FAIL or PASS unknown.
+        ({}, "error"),
+        # An OnFailure destination captures failures whatever DeadLetterConfig holds.
+        ({"EventInvokeConfigs": on_failure(QUEUE)}, "pass"),
+    ],
+)
+def test_rel01_with_a_dropped_dead_letter_config(fields: dict[str, Any], status: str) -> None:
+    finding = only(
+        "REL-01", snap(DeadLetterConfig=dropped("DeadLetterConfig"), **fields, sections=sns())()
+    )
+    assert finding.status == status, finding.message
+    if status == "error":
+        assert "moto 5.2.5 does not return DeadLetterConfig" in finding.message
+
+
+def test_rel01_a_function_no_one_calls_asynchronously_is_not_applicable_on_any_target() -> None:
+    """Whether it has a DLQ does not matter, so a dropped DeadLetterConfig does not either."""
+    finding = only("REL-01", snap(DeadLetterConfig=dropped("DeadLetterConfig"))())
+    assert finding.status == "not_applicable"
+
+
+def test_rel01_a_caller_proves_the_rule_applies_though_another_source_is_unreadable() -> None:
+    sections = {**sns(), "s3": {"notifications": failed_read("s3:ListBuckets")}}
+    finding = only("REL-01", snap(sections=sections)())
+    assert finding.status == "fail" and "not read: s3:ListBuckets" in finding.message
+    passing = only("REL-01", snap(EventInvokeConfigs=on_failure(QUEUE), sections=sections)())
+    assert passing.status == "pass"
+
+
+# -- fields an emulator drops: SEC-03, DAT-02/03/04 (finding 5 of issue 12) ------------------
+
+STATIC_CMK = {"KeyManager": "CUSTOMER", "KeyRotationEnabled": False}
+
+
+def test_dat04_a_dropped_environment_key_is_an_error_not_a_pass() -> None:
+    """LocalStack drops KMSKeyArn: DAT-04 passed on the log group's rotating key alone."""
+    build = snap(KMSKeyArn=dropped("KMSKeyArn"), sections={**logs(KEY), **kms(CMK)})
+    finding = only("DAT-04", build())
+    assert finding.status == "error" and "KMSKeyArn" in finding.message
+
+
+def test_dat04_a_static_log_group_key_fails_though_the_environment_key_is_dropped() -> None:
+    build = snap(KMSKeyArn=dropped("KMSKeyArn"), sections={**logs(KEY), **kms(STATIC_CMK)})
+    finding = only("DAT-04", build())
+    assert finding.status == "fail" and "not read: lambda:ListFunctions" in finding.message
+
+
+def test_dat04_a_dropped_logging_config_is_an_error() -> None:
+    build = snap(LoggingConfig=dropped("LoggingConfig"), sections={**logs(KEY), **kms(CMK)})
+    assert only("DAT-04", build()).status == "error"
+
+
+def test_dat02_a_dropped_dead_letter_config_is_an_error_where_nothing_else_is_wired() -> None:
+    finding = only("DAT-02", snap(DeadLetterConfig=dropped("DeadLetterConfig"))())
+    assert finding.status == "error" and "DeadLetterConfig" in finding.message
+
+
+def test_dat02_an_unencrypted_wired_queue_fails_though_the_dlq_is_dropped() -> None:
+    build = snap(
+        DeadLetterConfig=dropped("DeadLetterConfig"),
+        EventInvokeConfigs=on_failure(QUEUE),
+        sections={"sqs": {"queues": {QUEUE: {"VisibilityTimeout": 30, "KmsMasterKeyId": None}}}},
+    )
+    finding = only("DAT-02", build())
+    assert finding.status == "fail" and "DeadLetterConfig could not be read" in finding.message
+
+
+def test_dat03_a_dropped_dead_letter_config_is_an_error_where_nothing_else_is_wired() -> None:
+    finding = only("DAT-03", snap(DeadLetterConfig=dropped("DeadLetterConfig"))())
+    assert finding.status == "error"

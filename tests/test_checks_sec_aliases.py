@@ -11,12 +11,10 @@ from typing import Any
 
 import pytest
 
-import pytest_prr.checks.security
 from pytest_prr.catalog import builtin_catalog
+from pytest_prr.checks import security  # noqa: F401 (registration)
 from pytest_prr.checks.base import REGISTRY, Finding, run_check
 from snapshots import ACCOUNT_ID, build_snapshot, failed_read, function_arn, make_function
-
-assert pytest_prr.checks.security
 
 TUNABLES = {t.name: t.default for c in builtin_catalog() for t in c.tunables}
 OTHER = "444455556666"

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-import pytest_prr.checks.iam
-import pytest_prr.checks.security
 from pytest_prr.catalog import builtin_catalog
+from pytest_prr.checks import iam, security  # noqa: F401 (registration)
 from pytest_prr.checks.base import REGISTRY, Finding, run_check
-from pytest_prr.snapshot.model import Snapshot
+from pytest_prr.snapshot.model import EMULATOR_GAP, Snapshot, error_marker
 from pytest_prr.snapshot.redact import redact_environment
 from snapshots import (
     ACCOUNT_ID,
@@ -24,8 +23,6 @@ from snapshots import (
     make_function,
     make_role,
 )
-
-assert pytest_prr.checks.iam and pytest_prr.checks.security
 
 TUNABLES = {t.name: t.default for c in builtin_catalog() for t in c.tunables}
 OTHER = "444455556666"
@@ -108,7 +105,7 @@ def test_sec01_image_is_not_applicable() -> None:
 
 
 def test_sec01_table_has_source_date_and_published_dates() -> None:
-    dates, source, as_of = pytest_prr.checks.security.runtime_table()
+    dates, source, as_of = security.runtime_table()
     assert source.startswith("https://docs.aws.amazon.com/lambda/")
     datetime.date.fromisoformat(as_of)
     assert dates["python3.8"] == datetime.date(2024, 10, 14)
@@ -614,3 +611,15 @@ def test_sec01_a_missing_runtime_is_an_error() -> None:
     del function["Runtime"], function["PackageType"]
     finding = evaluate("SEC-01", function)
     assert_status(finding, "error", "Runtime is missing")
+
+
+def test_sec03_a_dropped_environment_key_is_an_error_not_a_fail() -> None:
+    """LocalStack accepts KMSKeyArn and never returns it (finding 5 of issue 12)."""
+    dropped = error_marker(
+        "lambda:ListFunctions",
+        "EmulatorGap",
+        "LocalStack 4.0 does not return KMSKeyArn",
+        kind=EMULATOR_GAP,
+    )
+    finding = evaluate("SEC-03", make_function(Environment=ENV_CLEAN, KMSKeyArn=dropped))
+    assert_status(finding, "error", "does not return KMSKeyArn", "cannot be decided")

@@ -31,7 +31,7 @@ def test_example_service_gives_a_complete_schema_valid_matrix(
     assert statuses(document) == EXPECTED_STATUSES
     _check_api_evidence(document)
     gov04 = next(c for c in document["controls"] if c["id"] == "GOV-04")
-    assert "DescribeConformancePacks" in gov04["moto_gaps"][0]
+    assert "conformance packs" in gov04["emulator_gaps"]["moto"][0]
     assert document["summary"]["controls_tested"] >= 55
     result.stdout.fnmatch_lines(["*prr control coverage: moto*", "ORD  *"])
 

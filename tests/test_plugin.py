@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import xml.etree.ElementTree as ET
 
@@ -195,6 +196,7 @@ def test_moto_run_records_every_outcome_in_a_schema_valid_matrix(
         "account_id": "123456789012",
         "regions": ["us-east-1"],
         "mode": "moto",
+        "emulator": {"name": "moto", "version": importlib.metadata.version("moto")},
     }
     statuses = {c["id"]: c["status"] for c in document["controls"]}
     assert statuses["OBS-01"] == "pass"

@@ -56,7 +56,10 @@ def test_snapshot_is_taken_once_saved_and_shared(
     assert target["snapshot_sha256"] == digest
     assert target["snapshot_taken_at"] == json.loads(saved.read_text())["taken_at"]
     result.stdout.fnmatch_lines(
-        ["prr: snapshot of moto: 1 function(s) in 1 region(s), * API calls, * s; *saved to *"]
+        [
+            "prr: snapshot of moto: 1 function(s) in 1 region(s), * API calls, * s, "
+            "on moto * (embedded); *saved to *"
+        ]
     )
     assert result.stdout.str().count("prr: snapshot of moto") == 1
 

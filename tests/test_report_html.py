@@ -132,10 +132,11 @@ def test_single_account_report_has_no_account_column(document: dict[str, Any]) -
     assert "<th>Account</th><th>Region</th>" in render_html(document)
 
 
-def test_moto_gaps_are_shown(document: dict[str, Any]) -> None:
+def test_emulator_gaps_are_shown(document: dict[str, Any]) -> None:
     gapped = json.loads(json.dumps(document))
-    gapped["controls"][0]["moto_gaps"] = ["moto does not store <KMSKeyArn>"]
-    assert '<dd class="gap">moto does not store &lt;KMSKeyArn&gt;</dd>' in render_html(gapped)
+    gapped["controls"][0]["emulator_gaps"] = {"localstack": ["drops <KMSKeyArn>"]}
+    html = render_html(gapped)
+    assert '<dt class="gap">localstack gap</dt><dd class="gap">drops &lt;KMSKeyArn&gt;</dd>' in html
 
 
 def test_evidence_excerpt_says_where_the_rest_is() -> None:

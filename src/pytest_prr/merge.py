@@ -164,19 +164,21 @@ def _merge_controls(documents: Sequence[Mapping[str, Any]]) -> list[dict[str, An
                 "status": rollup(entry["status"] for entry in entries),
                 "tests": sorted(tests),
                 "resources": entries,
-                **_moto_gaps(documents, index),
+                **_emulator_gaps(documents, index),
             }
         )
     return merged
 
 
-def _moto_gaps(documents: Sequence[Mapping[str, Any]], index: int) -> dict[str, Any]:
-    """A control's moto gaps, when any input ran on moto (as ``build_document`` decides)."""
+def _emulator_gaps(documents: Sequence[Mapping[str, Any]], index: int) -> dict[str, Any]:
+    """A control's gaps on every emulator any input ran on (as ``build_document`` lists
+    them), each once."""
+    merged: dict[str, list[str]] = {}
     for document in documents:
-        gaps = document["controls"][index].get("moto_gaps")
-        if gaps:
-            return {"moto_gaps": list(gaps)}
-    return {}
+        for emulator, whys in document["controls"][index].get("emulator_gaps", {}).items():
+            known = merged.setdefault(emulator, [])
+            known.extend(why for why in whys if why not in known)
+    return {"emulator_gaps": merged} if merged else {}
 
 
 def _worst_per_resource_and_test(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,20 +4,47 @@ A child process rather than a thread, because moto keeps its accounts in process
 memory that ``mock_aws`` resets whenever it starts: a user's unit test using ``mock_aws``
 in the same pytest run would otherwise wipe the seeded account. The child listens on a free
 loopback port, prints it, and exits when its parent closes its standard input (or dies).
+
+moto accepts some Lambda fields and drops them (``DeadLetterConfig``, ``LoggingConfig``: see
+``catalog/emulators.yaml``). Since pytest-prr owns this server, it records those fields from
+the write requests the server answers (:class:`DroppedFieldRecorder`), and the snapshot
+takes them from :data:`RECORDED_PATH` with their provenance, so the controls resting on them
+are decided on moto as they would be on AWS.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote
 
 START_TIMEOUT_S = 60
 #: Like a real account, the mocked one has the AWS-managed policies (AdministratorAccess,
 #: AWSLambdaBasicExecutionRole, ...) that execution roles attach.
 SERVER_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+#: Where the server answers with what :class:`DroppedFieldRecorder` recorded.
+RECORDED_PATH = "/_prr/recorded"
+#: Lambda's write requests that carry function configuration: (method, path, request name).
+_LAMBDA_WRITES = (
+    ("POST", re.compile(r"^/[\d-]+/functions/?$"), "CreateFunction"),
+    (
+        "PUT",
+        re.compile(r"^/[\d-]+/functions/(?P<name>[^/]+)/configuration/?$"),
+        "UpdateFunctionConfiguration",
+    ),
+    ("DELETE", re.compile(r"^/[\d-]+/functions/(?P<name>[^/]+)/?$"), "DeleteFunction"),
+)
+#: The credential scope of a SigV4 request: .../DATE/REGION/SERVICE/aws4_request.
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 
 
 class MotoServer:
@@ -66,6 +93,115 @@ class MotoServer:
         self._process = None
 
 
+def recorded(endpoint_url: str, timeout: float = 10.0) -> dict[str, Any]:
+    """What the server at ``endpoint_url`` recorded: function ARN → the requests that set
+    its configuration and the dropped fields they carried."""
+    with urllib.request.urlopen(endpoint_url + RECORDED_PATH, timeout=timeout) as response:
+        return json.loads(response.read())["functions"]
+
+
+class DroppedFieldRecorder:
+    """WSGI middleware that keeps, per function, the fields of Lambda's write requests that
+    moto accepts and drops, as AWS would have stored them.
+
+    Only answered requests count (a 2xx status): a refused CreateFunction stored nothing. A
+    function deleted is forgotten. The function is identified by the ARN in moto's answer,
+    which names its account and region, so the record is keyed as the snapshot keys it.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], fields: Iterable[str]) -> None:
+        self.app = app
+        self.fields = tuple(fields)
+        self.functions: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") == RECORDED_PATH:
+            with self._lock:
+                body = json.dumps({"fields": self.fields, "functions": self.functions}).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        write = self._lambda_write(environ)
+        if write is None or not self.fields:
+            return self.app(environ, start_response)
+        request_name, name = write
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # read again by moto
+        answered: dict[str, int] = {}
+
+        def capture(status: str, headers: Any, *args: Any) -> Any:
+            answered["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, *args)
+
+        response = b"".join(self.app(environ, capture))
+        if 200 <= answered.get("status", 500) < 300:
+            self._record(request_name, name, environ, body, response)
+        return [response]
+
+    def _lambda_write(self, environ: Mapping[str, Any]) -> tuple[str, str | None] | None:
+        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if scope is None or scope["service"] != "lambda":
+            return None
+        for method, path, request_name in _LAMBDA_WRITES:
+            match = path.match(environ.get("PATH_INFO", ""))
+            if environ.get("REQUEST_METHOD") == method and match:
+                if request_name == "DeleteFunction" and "Qualifier=" in environ.get(
+                    "QUERY_STRING", ""
+                ):
+                    return None  # deleting one version leaves the function
+                return request_name, match.groupdict().get("name")
+        return None
+
+    def _record(
+        self,
+        request_name: str,
+        name: str | None,
+        environ: Mapping[str, Any],
+        body: bytes,
+        response: bytes,
+    ) -> None:
+        if request_name == "DeleteFunction":
+            with self._lock:
+                for arn in [a for a in self.functions if _named(a, unquote(name or ""))]:
+                    del self.functions[arn]
+            return
+        try:
+            arn = _unqualified(json.loads(response)["FunctionArn"])
+            sent = json.loads(body or b"{}")
+        except (ValueError, KeyError, TypeError):
+            return
+        with self._lock:
+            entry = self.functions.setdefault(arn, {"requests": [], "fields": {}})
+            if request_name == "CreateFunction":
+                entry.update(requests=[], fields={})
+            if request_name not in entry["requests"]:
+                entry["requests"].append(request_name)
+            for field in self.fields:
+                if field in sent:
+                    _store(entry["fields"], field, sent[field])
+
+
+def _store(fields: dict[str, Any], field: str, value: Any) -> None:
+    """Set ``field`` as Lambda stores it: a DeadLetterConfig without a target removes it; a
+    LoggingConfig update changes only the settings it names."""
+    if field == "DeadLetterConfig" and not (value or {}).get("TargetArn"):
+        fields.pop(field, None)
+    elif field == "LoggingConfig" and isinstance(fields.get(field), dict):
+        fields[field] = {**fields[field], **(value or {})}
+    else:
+        fields[field] = value
+
+
+def _unqualified(arn: str) -> str:
+    return ":".join(arn.split(":")[:7])
+
+
+def _named(arn: str, name: str) -> bool:
+    """Whether a function's ARN is the one a request names (by name or by ARN)."""
+    return name in (arn, arn.rsplit(":", 1)[-1]) or _unqualified(name) == arn
+
+
 def _exit_with_parent() -> None:
     sys.stdin.read()
     os._exit(0)
@@ -78,9 +214,13 @@ def main() -> None:
     # werkzeug logs every request, and a traceback for each operation moto does not
     # implement; the snapshot records those as errors, so the log is only noise here.
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    server = make_server(
-        "127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True
-    )
+    from pytest_prr.emulators import embedded_moto, profile_for
+    from pytest_prr.snapshot.collect.lambda_ import FUNCTION_RESOURCE
+
+    profile = profile_for(embedded_moto())
+    dropped = profile.dropped_fields(FUNCTION_RESOURCE) if profile is not None else ()
+    app = DroppedFieldRecorder(DomainDispatcherApplication(create_backend_app), dropped)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     print(server.port, flush=True)
     server.serve_forever()

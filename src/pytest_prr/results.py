@@ -120,6 +120,8 @@ class Target:
     snapshot_sha256: str | None = None
     #: Where a replayed snapshot (mode "snapshot") was taken: live, endpoint or moto.
     snapshot_mode: str | None = None
+    #: The emulator behind a moto or endpoint target, as detected: name and version.
+    emulator: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -134,6 +136,11 @@ class Target:
             target["snapshot_sha256"] = self.snapshot_sha256
         if self.snapshot_mode:
             target["snapshot_mode"] = self.snapshot_mode
+        if self.emulator:
+            target["emulator"] = {
+                "name": self.emulator["name"],
+                "version": self.emulator.get("version"),
+            }
         return target
 
 
@@ -153,11 +160,10 @@ def build_document(
     by_control: dict[str, list[Result]] = defaultdict(list)
     for result in merge_phases(results):
         by_control[result.control_id].append(result)
-    on_moto = any("moto" in (target.mode, target.snapshot_mode) for target in targets)
+    gaps = emulator_gaps(targets)
     controls = []
     for control in catalog:
         entries = sorted(map(_resource_entry, by_control.get(control.id, [])), key=resource_order)
-        gaps = {"moto_gaps": list(control.moto_gaps)} if on_moto and control.moto_gaps else {}
         controls.append(
             {
                 "id": control.id,
@@ -169,7 +175,7 @@ def build_document(
                 "frameworks": {key: list(refs) for key, refs in control.frameworks.items() if refs},
                 "tests": sorted({entry["test"] for entry in entries}),
                 "resources": entries,
-                **gaps,
+                **({"emulator_gaps": gaps[control.id]} if control.id in gaps else {}),
             }
         )
     return {
@@ -184,6 +190,26 @@ def build_document(
             framework_requirements(catalog), {c["id"]: c["status"] for c in controls}
         ),
     }
+
+
+def emulator_gaps(targets: Iterable[Target]) -> dict[str, dict[str, list[str]]]:
+    """control → emulator → what that emulator cannot show of the control, for the
+    emulators the targets ran on (a replayed snapshot names the one it was taken on; one
+    from before emulators were recorded is taken as moto when it was a moto run)."""
+    from pytest_prr.emulators import MOTO, Emulator, profile_for
+
+    found: dict[str, dict[str, list[str]]] = {}
+    for target in targets:
+        emulator = Emulator.from_dict(target.emulator)
+        if emulator is None and MOTO in (target.mode, target.snapshot_mode):
+            emulator = Emulator(MOTO)
+        profile = profile_for(emulator)
+        if profile is None:
+            continue
+        for control, whys in profile.by_control().items():
+            known = found.setdefault(control, {}).setdefault(profile.emulator, [])
+            known.extend(why for why in whys if why not in known)
+    return found
 
 
 def timestamp(moment: datetime | None = None) -> str:

@@ -19,6 +19,7 @@ from pytest_prr.results import Result, Target, describe_exception, phase_status
 if TYPE_CHECKING:
     from pytest_prr.attestations import Attestation
     from pytest_prr.checks.base import Finding
+    from pytest_prr.snapshot.collect.fidelity import Fidelity
     from pytest_prr.snapshot.model import Snapshot
     from pytest_prr.waivers import Waiver, WaiverReport
 
@@ -60,6 +61,9 @@ class ReadinessRun:
             snapshot_mode=self.snapshot.data["account"]["mode"]
             if self.account.mode == "snapshot" and self.snapshot is not None
             else None,
+            emulator=self.snapshot.data["account"].get("emulator")
+            if self.snapshot is not None
+            else None,
         )
 
     def open_session(self) -> Any:
@@ -77,11 +81,13 @@ class ReadinessRun:
         from pytest_prr.snapshot.take import take_snapshot
 
         started = time.monotonic()
+        fidelity = self.fidelity()
         snapshot = take_snapshot(
             self.open_session(),
             self.account,
             progress=progress,
             slo_window_days=self.tunables.get("prr_slo_window_days", 30),
+            fidelity=fidelity,
         )
         path = self.snapshot_out
         if path is None:
@@ -91,6 +97,8 @@ class ReadinessRun:
         self.snapshot_path = path
         self.snapshot_taken_at = snapshot.taken_at
         self._snapshot = snapshot
+        from pytest_prr.snapshot.model import EMULATOR_GAP
+
         errors = snapshot.errors()
         calls = sum(snapshot.data["calls"].values())
         functions = sum(1 for _ in _functions_or_none(snapshot))
@@ -99,15 +107,40 @@ class ReadinessRun:
             f"{len(self.account.regions)} region(s), {calls} API calls, "
             f"{time.monotonic() - started:.1f} s"
         )
-        if errors:
-            operations = sorted({error["operation"] for _, error in errors})
+        if fidelity.emulator is not None:
+            summary += f", on {fidelity.describe()}"
+        gaps = [path for path, error in errors if error.get("kind") == EMULATOR_GAP]
+        failed = [error for _, error in errors if error.get("kind") != EMULATOR_GAP]
+        if failed:
+            operations = sorted({error["operation"] for error in failed})
             summary += (
-                f"; {len(errors)} read(s) failed ({', '.join(operations)}): "
+                f"; {len(failed)} read(s) failed ({', '.join(operations)}): "
                 "the controls that need them will be ERROR"
+            )
+        if gaps:
+            fields = sorted({path.rsplit(".", 1)[-1] for path in gaps})
+            summary += (
+                f"; {len(gaps)} field(s) the emulator does not return ({', '.join(fields)}): "
+                "the controls resting on them will be ERROR"
             )
         if self.snapshot_out is not None:
             summary += f"; saved to {path}"
         return summary
+
+    def fidelity(self) -> Fidelity:
+        """What is known of the target's emulator: pytest-prr's own moto server, with the
+        fields it recorded from Lambda's write requests; the emulator behind an endpoint, as
+        it names itself; nothing for AWS."""
+        from pytest_prr.emulators import detect_emulator, embedded_moto
+        from pytest_prr.snapshot.collect.fidelity import AWS, Fidelity
+
+        if self.account.mode == "moto" and self.endpoint_url is not None:
+            from pytest_prr.motoserver import recorded
+
+            return Fidelity.of(embedded_moto(), recorded(self.endpoint_url))
+        if self.account.mode == "endpoint" and self.account.endpoint_url is not None:
+            return Fidelity.of(detect_emulator(self.account.endpoint_url))
+        return AWS
 
     def use_stored_snapshot(self, path: Path | None, snapshot: Snapshot, digest: str) -> None:
         self.snapshot_path = path

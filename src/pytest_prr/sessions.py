@@ -88,8 +88,13 @@ def _session(account: Account, endpoint_url: str | None) -> TargetSession:
             endpoint_url=endpoint_url, region_name=account.region, **EMULATOR_CREDENTIALS
         )
     if account.mode == "endpoint":
+        # LocalStack serves the account whose twelve-digit ID is the access key (and its
+        # default 000000000000 for any other key); moto serves its own account whatever the
+        # key. Either way the configured account is the one read, and STS confirms it.
         return TargetSession(
-            endpoint_url=account.endpoint_url, region_name=account.region, **EMULATOR_CREDENTIALS
+            endpoint_url=account.endpoint_url,
+            region_name=account.region,
+            **{**EMULATOR_CREDENTIALS, "aws_access_key_id": account.account_id},
         )
     if account.profile is not None:
         return TargetSession(profile_name=account.profile, region_name=account.region)

@@ -56,7 +56,6 @@ class Control:
     frameworks: Mapping[str, tuple[str, ...]]
     tunables: tuple[Tunable, ...] = ()
     valid_days: int | None = None
-    moto_gaps: tuple[str, ...] = ()
     source: str = "builtin"
 
 
@@ -296,7 +295,6 @@ def _controls(
             frameworks={key: tuple(entry["frameworks"].get(key, ())) for key in frameworks},
             tunables=tuple(Tunable(**tunable) for tunable in entry.get("tunables", [])),
             valid_days=entry.get("valid_days"),
-            moto_gaps=tuple(gap.strip() for gap in entry.get("moto_gaps", [])),
             source=source,
         )
 

@@ -17,6 +17,7 @@ from pytest_prr.checks.base import (
 )
 from pytest_prr.snapshot.collect.secrets import secret_arn
 from pytest_prr.snapshot.collect.sqs import wired_arns
+from pytest_prr.snapshot.guarded import unwrap
 from pytest_prr.snapshot.model import DataUnavailable, require
 from pytest_prr.snapshot.redact import references
 
@@ -44,12 +45,21 @@ def subscriptions_to(
     return found
 
 
-def wired(function: Mapping[str, Any], service: str) -> list[str]:
+def wired(function: Mapping[str, Any], service: str) -> tuple[list[str], DataUnavailable | None]:
     """ARNs of ``service`` that are an event source, DLQ or destination of the function, by
-    the rule the collectors used to read them; unread wiring stops the check."""
-    require(function["EventInvokeConfigs"])
-    require(function["event_source_mappings"])
-    return sorted(wired_arns({function["FunctionArn"]: function}, service))
+    the rule the collectors used to read them; unread wiring stops the check. With the error
+    of the dead-letter queue when the target drops ``DeadLetterConfig``: the rest is known,
+    and may already prove a violation."""
+    wiring: dict[str, Any] = {
+        "EventInvokeConfigs": unwrap(function["EventInvokeConfigs"]),
+        "event_source_mappings": unwrap(function["event_source_mappings"]),
+    }
+    unread = None
+    try:
+        wiring["DeadLetterConfig"] = unwrap(function.get("DeadLetterConfig"))
+    except DataUnavailable as error:
+        unread = error
+    return sorted(wired_arns({function["FunctionArn"]: wiring}, service)), unread
 
 
 def log_group(function: Mapping[str, Any], context: Context) -> tuple[str, Any]:
@@ -132,10 +142,12 @@ def wired_queues_encrypted(function: Mapping[str, Any], context: Context) -> Ver
     """Messages in an unencrypted queue rest in plaintext on AWS storage, outside the key
     policies and audit trail that guard the function's other data."""
     name = function["FunctionName"]
-    arns = wired(function, "sqs")
+    arns, unread = wired(function, "sqs")
     if not arns:
+        if unread:
+            raise unread
         return not_applicable(f"{name} has no SQS queue wired to it")
-    queues = require(require(context.section["sqs"])["queues"])
+    queues = context.section["sqs"]["queues"]
     encryption = {}
     for arn in arns:
         queue = lookup(queues, arn, "sqs:GetQueueAttributes")
@@ -147,10 +159,16 @@ def wired_queues_encrypted(function: Mapping[str, Any], context: Context) -> Ver
     if plain:
         return failed(
             f"{name}'s SQS queue {', '.join(a.split(':')[5] for a in plain)} has no "
-            "server-side encryption",
+            f"server-side encryption{_dead_letter_unread(unread)}",
             queues=encryption,
         )
+    if unread:
+        raise unread
     return passed(f"{name}'s {len(arns)} wired SQS queue(s) are encrypted", queues=encryption)
+
+
+def _dead_letter_unread(error: DataUnavailable | None) -> str:
+    return "" if error is None else "; its DeadLetterConfig could not be read"
 
 
 @function_check("DAT-03")
@@ -158,25 +176,29 @@ def wired_topics_encrypted(function: Mapping[str, Any], context: Context) -> Ver
     """Messages of an unencrypted topic rest in plaintext on AWS storage until delivered,
     outside the key policies and audit trail that guard the function's other data."""
     name = function["FunctionName"]
-    sources = {arn: None for arn in wired(function, "sns")}
+    arns, unread = wired(function, "sns")
+    sources: dict[str, str | None] = dict.fromkeys(arns)
     for region, subscription in subscriptions_to(function, context):
         sources[subscription["TopicArn"]] = region
     if not sources:
+        if unread:
+            raise unread
         return not_applicable(f"{name} has no SNS topic wired to it")
     keys = {}
     for arn, region in sorted(sources.items()):
-        topics = require(context.snapshot.region(region or context.region)["sns"])["topics"]
+        topics = context.snapshot.region(region or context.region)["sns"]["topics"]
         keys[arn] = lookup(topics, arn, "sns:GetTopicAttributes").get("KmsMasterKeyId")
+    evidence = {"topics": {arn: {"KmsMasterKeyId": key} for arn, key in keys.items()}}
     plain = [arn for arn, key in keys.items() if not key]
     if plain:
         return failed(
-            f"{name}'s SNS topic {', '.join(a.split(':')[5] for a in plain)} has no KmsMasterKeyId",
-            topics={arn: {"KmsMasterKeyId": key} for arn, key in keys.items()},
+            f"{name}'s SNS topic {', '.join(a.split(':')[5] for a in plain)} has no "
+            f"KmsMasterKeyId{_dead_letter_unread(unread)}",
+            **evidence,
         )
-    return passed(
-        f"{name}'s {len(keys)} wired SNS topic(s) are encrypted",
-        topics={arn: {"KmsMasterKeyId": key} for arn, key in keys.items()},
-    )
+    if unread:
+        raise unread
+    return passed(f"{name}'s {len(keys)} wired SNS topic(s) are encrypted", **evidence)
 
 
 @function_check("DAT-04")
@@ -184,27 +206,37 @@ def customer_keys_rotate(function: Mapping[str, Any], context: Context) -> Verdi
     """A customer-managed key that never rotates keeps encrypting new data with the same
     material for years, widening what one compromised key exposes."""
     name = function["FunctionName"]
-    used = {"environment": function.get("KMSKeyArn")}
-    _, group = log_group(function, context)
-    used["log group"] = (group or {}).get("kmsKeyId")
-    keys = require(require(context.section["kms"])["keys"])
+    used: dict[str, Any] = {}
+    unread: list[DataUnavailable] = []
+    for use, read in (
+        ("environment", lambda: function.get("KMSKeyArn")),
+        ("log group", lambda: (log_group(function, context)[1] or {}).get("kmsKeyId")),
+    ):
+        try:
+            used[use] = read()
+        except DataUnavailable as error:  # the other key may still prove a violation
+            unread.append(error)
+    keys = context.section["kms"]["keys"]
     customer: dict[str, dict[str, Any]] = {}
     for use, arn in used.items():
         if not arn:
             continue
         key = lookup(keys, arn, "kms:DescribeKey")
         if key["KeyManager"] == "CUSTOMER":
-            entry = customer.setdefault(arn, {"used_for": [], **key})
+            entry = customer.setdefault(arn, {"used_for": [], **unwrap(key)})
             entry["used_for"].append(use)
-    if not customer:
-        return not_applicable(f"{name} uses no customer-managed KMS key")
     static = [arn for arn, key in customer.items() if not key.get("KeyRotationEnabled")]
     if static:
+        not_read = f"; not read: {', '.join(e.operation for e in unread)}" if unread else ""
         return failed(
             f"{name} uses customer-managed key {', '.join(static)} with automatic rotation "
-            "disabled",
+            f"disabled{not_read}",
             keys=customer,
         )
+    if unread:
+        raise unread[0]
+    if not customer:
+        return not_applicable(f"{name} uses no customer-managed KMS key")
     return passed(f"{name}'s customer-managed key(s) rotate automatically", keys=customer)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from pytest_prr.checks.aliases import qualified
 from pytest_prr.checks.base import (
+    NOT_IN_SNAPSHOT,
     Context,
     Verdict,
     failed,
@@ -15,11 +17,17 @@ from pytest_prr.checks.base import (
     passed,
 )
 from pytest_prr.checks.data import lookup, subscriptions_to
+from pytest_prr.checks.iam_policy import as_list, statement_label, statements
 from pytest_prr.snapshot.model import DataUnavailable, require
 
 #: API Gateway's default integration timeout, in seconds.
 API_GATEWAY_TIMEOUT = 29
 VISIBILITY_FACTOR = 6
+#: Service principals that invoke functions asynchronously (S3, SNS, SES, EventBridge rules,
+#: CloudWatch Logs subscriptions, IoT, CodeCommit, AWS Config rules), in every partition.
+ASYNC_SERVICE_PRINCIPAL = re.compile(
+    r"^(?:s3|sns|ses|events|iot|codecommit|config|logs(?:\.[a-z0-9-]+)?)\.amazonaws\.com(?:\.cn)?$"
+)
 #: A DynamoDB stream: ``arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL``.
 DYNAMODB_STREAM = re.compile(r"^arn:[\w-]+:dynamodb:[^:]*:[^:]*:table/[^/]+/stream/")
 
@@ -73,32 +81,153 @@ def _queue_name(arn: str) -> str:
     return arn.split(":")[5]
 
 
+def _schedules(function: Mapping[str, Any], context: Context) -> list[str]:
+    """EventBridge Scheduler schedules invoking the function, from every region."""
+    found = []
+    for region in context.snapshot.regions:
+        section = context.snapshot.region(region)
+        if "scheduler" not in section:
+            raise DataUnavailable(
+                "scheduler:ListSchedules",
+                NOT_IN_SNAPSHOT,
+                "the snapshot has no schedules: it was taken by an older pytest-prr",
+            )
+        for target in section["scheduler"]["targets"]:
+            if target["FunctionArn"] == function["FunctionArn"]:
+                found.append(target["ScheduleArn"])
+    return sorted(found)
+
+
+def _destinations(context: Context) -> tuple[dict[str, list[str]], list[DataUnavailable]]:
+    """Every function's asynchronous-invocation destinations that are functions, by the
+    destination: Lambda invokes a destination function asynchronously. With the reads that
+    failed: a function whose invoke configs are unknown may name any function."""
+    found: dict[str, list[str]] = {}
+    unreadable: list[DataUnavailable] = []
+    for region in context.snapshot.regions:
+        try:
+            functions = list(context.snapshot.region(region)["lambda"]["functions"].values())
+        except DataUnavailable as error:
+            unreadable.append(error)
+            continue
+        for source in functions:
+            try:
+                configs = list(source["EventInvokeConfigs"])
+            except DataUnavailable as error:
+                unreadable.append(error)
+                continue
+            for config in configs:
+                for outcome in ("OnSuccess", "OnFailure"):
+                    target = ((config.get("DestinationConfig") or {}).get(outcome) or {}).get(
+                        "Destination"
+                    ) or ""
+                    if _service(target) == "lambda":
+                        unqualified = ":".join(target.split(":")[:7])
+                        found.setdefault(unqualified, []).append(
+                            f"{source['FunctionArn']} ({outcome})"
+                        )
+    return found, unreadable
+
+
+def _destination_of(function: Mapping[str, Any], context: Context) -> list[str]:
+    found, unreadable = context.snapshot.indexed("destinations", lambda: _destinations(context))
+    sources = found.get(function["FunctionArn"], [])
+    if not sources and unreadable:
+        raise unreadable[0]
+    return sorted(set(sources))
+
+
+def _service_grants(function: Mapping[str, Any]) -> list[str]:
+    """Grants of the function's (or an alias's) resource policy to a service that invokes
+    asynchronously: the notification, subscription or rule that uses the grant may live in
+    another account, or be one an emulator dropped, and is never seen from this account."""
+    policies = qualified(function, "Policy", "lambda:GetPolicy")
+    grants = [
+        f"{value} ({statement_label(statement, index)} of {where})"
+        for where, document in policies.present.items()
+        for index, statement in enumerate(statements(document))
+        if statement.get("Effect") == "Allow"
+        for value in _service_principals(statement)
+        if ASYNC_SERVICE_PRINCIPAL.match(value)
+    ]
+    if not grants:
+        policies.require_all()
+    return grants
+
+
+def _service_principals(statement: Mapping[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    if not isinstance(principal, Mapping):
+        return []
+    return [str(value) for value in as_list(principal.get("Service"))]
+
+
+#: Where an asynchronous caller can be seen, and how to read it for a function.
+ASYNC_SOURCES: tuple[tuple[str, Callable[[Mapping[str, Any], Context], list[Any]]], ...] = (
+    (
+        "sns_subscriptions",
+        lambda f, c: [s["SubscriptionArn"] for _, s in subscriptions_to(f, c)],
+    ),
+    ("eventbridge_rules", lambda f, c: sorted({t["RuleArn"] for t in _rule_targets(f, c)})),
+    ("scheduler_schedules", _schedules),
+    ("s3_buckets", lambda f, c: _bucket_notifications(f, c)),
+    ("event_invoke_configs", lambda f, c: [x.get("FunctionArn") for x in f["EventInvokeConfigs"]]),
+    ("destination_of", _destination_of),
+    ("service_grants", lambda f, c: _service_grants(f)),
+)
+
+
 @function_check("REL-01")
 def async_failures_captured(function: Mapping[str, Any], context: Context) -> Verdict:
     """An asynchronous event that keeps failing is retried and then discarded: without a
     dead-letter queue or on-failure destination it is lost with no trace."""
     name = function["FunctionName"]
-    invoke_configs = require(function["EventInvokeConfigs"])
-    sources = {
-        "sns_subscriptions": [s["SubscriptionArn"] for _, s in subscriptions_to(function, context)],
-        "eventbridge_rules": sorted({t["RuleArn"] for t in _rule_targets(function, context)}),
-        "s3_buckets": _bucket_notifications(function, context),
-        "event_invoke_configs": [c.get("FunctionArn") for c in invoke_configs],
-    }
-    sources = {kind: found for kind, found in sources.items() if found}
+    sources: dict[str, list[Any]] = {}
+    unreadable: list[DataUnavailable] = []
+    for kind, read in ASYNC_SOURCES:
+        try:
+            found = read(function, context)
+        except DataUnavailable as error:
+            unreadable.append(error)
+            continue
+        if found:
+            sources[kind] = found
+    captures, unknown = _captures(function)
+    evidence = {"async_sources": sources, **captures}
+    if unreadable:
+        evidence["unreadable"] = sorted({error.operation for error in unreadable})
     if not sources:
-        return not_applicable(f"{name} is not invoked asynchronously")
-    dead_letter = (function.get("DeadLetterConfig") or {}).get("TargetArn")
-    on_failure = sorted({d for c in invoke_configs if (d := _on_failure(c))})
-    evidence = {"async_sources": sources, "DeadLetterConfig": dead_letter, "OnFailure": on_failure}
-    if not dead_letter and not on_failure:
-        return failed(
-            f"{name} is invoked asynchronously ({', '.join(sources)}) but has neither a "
-            "DeadLetterConfig nor an OnFailure destination",
-            **evidence,
+        if unreadable:
+            raise unreadable[0]
+        return not_applicable(f"{name} is not invoked asynchronously", **evidence)
+    captured = captures.get("DeadLetterConfig") or next(iter(captures.get("OnFailure", [])), None)
+    if captured:
+        return passed(f"{name}'s failed asynchronous events go to {captured}", **evidence)
+    if unknown:
+        raise unknown[0]
+    return failed(
+        f"{name} is invoked asynchronously ({', '.join(sources)}) but has neither a "
+        f"DeadLetterConfig nor an OnFailure destination{_not_read(unreadable)}",
+        **evidence,
+    )
+
+
+def _captures(function: Mapping[str, Any]) -> tuple[dict[str, Any], list[DataUnavailable]]:
+    """Where failed asynchronous events go (``DeadLetterConfig``, ``OnFailure``), and the
+    reads that failed: an emulator that drops ``DeadLetterConfig`` leaves it unknown."""
+    captures: dict[str, Any] = {}
+    unknown: list[DataUnavailable] = []
+    try:
+        captures["DeadLetterConfig"] = (function.get("DeadLetterConfig") or {}).get("TargetArn")
+    except DataUnavailable as error:
+        unknown.append(error)
+    try:
+        captures["OnFailure"] = sorted(
+            {d for c in function["EventInvokeConfigs"] if (d := _on_failure(c))}
         )
-    captured = dead_letter or on_failure[0]
-    return passed(f"{name}'s failed asynchronous events go to {captured}", **evidence)
+    except DataUnavailable as error:
+        unknown.append(error)
+    return captures, unknown
 
 
 @function_check("REL-02")

@@ -56,6 +56,9 @@ def _catalog_command(args: argparse.Namespace) -> int:
 
 
 def _catalog_json(catalog: Catalog, controls: list) -> dict:
+    from pytest_prr.emulators import gaps_by_control, profiles
+
+    gaps = gaps_by_control(profiles())
     return {
         "catalog_version": catalog.version,
         "controls": [
@@ -81,7 +84,7 @@ def _catalog_json(catalog: Catalog, controls: list) -> dict:
                 ],
                 "frameworks": {key: list(refs) for key, refs in control.frameworks.items()},
                 **({"valid_days": control.valid_days} if control.valid_days else {}),
-                **({"moto_gaps": list(control.moto_gaps)} if control.moto_gaps else {}),
+                **({"emulator_gaps": gaps[control.id]} if control.id in gaps else {}),
             }
             for control in controls
         ],

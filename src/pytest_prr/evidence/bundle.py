@@ -147,7 +147,7 @@ def control_evidence(
             "rationale": definition.rationale,
             "remediation": definition.remediation,
             "frameworks": control["frameworks"],
-            **({"moto_gaps": control["moto_gaps"]} if "moto_gaps" in control else {}),
+            **({"emulator_gaps": control["emulator_gaps"]} if "emulator_gaps" in control else {}),
         },
         "status": control["status"],
         "targets": document["targets"],

@@ -216,7 +216,11 @@ def _control(control: Mapping[str, Any], lookups: _Lookups) -> dict[str, Any]:
             if refs
         ],
         "tests": control["tests"],
-        "moto_gaps": control.get("moto_gaps", []),
+        "emulator_gaps": [
+            (emulator, gap)
+            for emulator, gaps in control.get("emulator_gaps", {}).items()
+            for gap in gaps
+        ],
         "counts": count_statuses(control["resources"]),
         "resources": [
             _resource(resource, lookups.account_names) for resource in control["resources"]

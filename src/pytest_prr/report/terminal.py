@@ -30,7 +30,11 @@ def render_matrix(document: Mapping[str, Any], *, verbose: bool = False) -> list
     for control in document["controls"]:
         if control["status"] in _PROBLEMS or (verbose and control["status"] == "not_tested"):
             lines.append(_control_line(control))
-            lines.extend(f"      moto gap: {gap}" for gap in control.get("moto_gaps", []))
+            lines.extend(
+                f"      {emulator} gap: {gap}"
+                for emulator, gaps in control.get("emulator_gaps", {}).items()
+                for gap in gaps
+            )
             lines.extend(
                 f"      {_resource_line(r)}"
                 for r in control["resources"]
@@ -70,3 +74,18 @@ def _resource_line(resource: Mapping[str, Any]) -> str:
     message = (resource.get("message") or "").splitlines()
     first = message[0] if message else ""
     return f"{resource['status']}: {resource['id']} [{resource.get('test', '')}] {first}".rstrip()
+
+
+def emulator_lines(document: Mapping[str, Any]) -> list[str]:
+    """One line per target read from an emulator: what it is, and that its results are about
+    the emulator, not a real account."""
+    lines = []
+    for target in document["targets"]:
+        emulator = target.get("emulator")
+        if emulator:
+            version = emulator.get("version") or "version unknown"
+            lines.append(
+                f"prr: {target['account']} is the emulator {emulator['name']} {version}: "
+                "results are about the emulator, not evidence about a real account"
+            )
+    return lines

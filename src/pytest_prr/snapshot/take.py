@@ -15,6 +15,7 @@ from pytest_prr.snapshot.collect.cloudwatch import collect_cloudwatch
 from pytest_prr.snapshot.collect.deploy import collect_deploy
 from pytest_prr.snapshot.collect.ec2 import collect_ec2
 from pytest_prr.snapshot.collect.events import collect_events
+from pytest_prr.snapshot.collect.fidelity import AWS, Fidelity
 from pytest_prr.snapshot.collect.guardrails import collect_guardrails, collect_organizations
 from pytest_prr.snapshot.collect.iam import collect_iam
 from pytest_prr.snapshot.collect.kms import collect_kms
@@ -23,6 +24,7 @@ from pytest_prr.snapshot.collect.logs import collect_logs
 from pytest_prr.snapshot.collect.pacing import AWS_RATES, Pacer
 from pytest_prr.snapshot.collect.reader import DEFAULT_WORKERS, Reader
 from pytest_prr.snapshot.collect.s3 import collect_s3
+from pytest_prr.snapshot.collect.scheduler import collect_scheduler
 from pytest_prr.snapshot.collect.secrets import collect_secrets
 from pytest_prr.snapshot.collect.sns import collect_sns
 from pytest_prr.snapshot.collect.sqs import collect_sqs
@@ -47,6 +49,7 @@ def regional_collectors(
             ("sqs", collect_sqs),
             ("sns", collect_sns),
             ("events", collect_events),
+            ("scheduler", collect_scheduler),
             ("s3", collect_s3),
             ("secrets", collect_secrets),
             ("ec2", collect_ec2),
@@ -66,6 +69,7 @@ def take_snapshot(
     progress: Progress | None = None,
     slo_window_days: int = 30,
     rates: Mapping[str, float] | None = None,
+    fidelity: Fidelity = AWS,
 ) -> Snapshot:
     """Read ``account`` once, through ``session`` (which should be read-only guarded).
 
@@ -73,11 +77,13 @@ def take_snapshot(
     ``rates`` are the requests per second each AWS rate bucket is paced at (see
     :mod:`~pytest_prr.snapshot.collect.pacing`); by default AWS's quotas for a live account,
     and none for an emulator, which does not throttle. An empty mapping turns pacing off.
+    ``fidelity`` is what is known of the target's emulator (nothing, for AWS): the fields it
+    drops are marked unreadable, or taken from what pytest-prr's moto server recorded.
     """
     if rates is None:
         rates = AWS_RATES if account.mode == "live" else {}
     pacer = Pacer(rates) if rates else None
-    reader = Reader(session, workers=workers, progress=progress, pacer=pacer)
+    reader = Reader(session, workers=workers, progress=progress, pacer=pacer, fidelity=fidelity)
     stages = regional_collectors(slo_window_days)
     taken_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -106,6 +112,7 @@ def take_snapshot(
             "account_id": account.account_id,
             "mode": account.mode,
             "regions": list(account.regions),
+            "emulator": None if fidelity.emulator is None else fidelity.emulator.to_dict(),
         },
         "global": {
             "iam": collect_iam(reader, sorted(role_arns)),

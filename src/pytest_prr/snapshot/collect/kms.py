@@ -20,7 +20,9 @@ def collect_kms(reader: Reader, region: str, section: Mapping[str, Any]) -> dict
     functions = section["lambda"]["functions"]
     if is_error(functions):
         return {"keys": functions}
-    used = {function.get("KMSKeyArn") for function in functions.values()}
+    used = {
+        key for function in functions.values() if isinstance(key := function.get("KMSKeyArn"), str)
+    }
     log_groups = section.get("logs", {}).get("log_groups", {})
     if not is_error(log_groups):
         groups = [log_groups.get(_log_group(function)) for function in functions.values()]
@@ -33,7 +35,8 @@ def collect_kms(reader: Reader, region: str, section: Mapping[str, Any]) -> dict
 def _log_group(function: Mapping[str, Any]) -> str:
     """The group a function logs to (as OBS-02 reads it): the logs section also lists the
     groups of functions long deleted, whose keys no control asks about."""
-    configured = (function.get("LoggingConfig") or {}).get("LogGroup")
+    config = function.get("LoggingConfig")
+    configured = None if is_error(config) else (config or {}).get("LogGroup")
     return configured or f"/aws/lambda/{function['FunctionName']}"
 
 

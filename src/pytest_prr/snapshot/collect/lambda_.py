@@ -20,13 +20,22 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from pytest_prr.snapshot.collect.fidelity import Fidelity
 from pytest_prr.snapshot.collect.reader import Reader
-from pytest_prr.snapshot.model import ERROR_KEY, is_error
+from pytest_prr.snapshot.model import (
+    EMULATOR_GAP,
+    ERROR_KEY,
+    UNIMPLEMENTED,
+    error_marker,
+    is_error,
+)
 from pytest_prr.snapshot.redact import redact_environment
 
 NOT_FOUND = ("ResourceNotFoundException",)
-#: Error codes of an endpoint that does not implement an operation (see _not_implemented).
-NOT_IMPLEMENTED_CODES = frozenset({"404", "501"})
+#: The code of the marker standing for a field the target's emulator does not return.
+EMULATOR_GAP_CODE = "EmulatorGap"
+#: The resource name of functions in the emulator profiles (``catalog/emulators.yaml``).
+FUNCTION_RESOURCE = "lambda:function"
 LATEST = "$LATEST"
 #: Configuration fields kept per function (the rest of ListFunctions' answer is noise for
 #: the controls and would only grow the snapshot).
@@ -126,12 +135,18 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
     function["CodeSigningConfigArn"] = (
         signing if is_error(signing) else signing.get("CodeSigningConfigArn") or None
     )
+    shown_by_function = _alias_urls_shown_by_function(reader.fidelity, alias_urls)
     if not is_error(aliases):
         for alias in aliases:
             alias["Policy"] = _policy(reader, region, name, Qualifier=alias["Name"])
-            alias["FunctionUrl"] = (
-                alias_urls if is_error(alias_urls) else alias_urls.get(alias["Name"])
-            )
+            if shown_by_function:
+                alias["FunctionUrl"] = None
+            else:
+                alias["FunctionUrl"] = (
+                    alias_urls if is_error(alias_urls) else alias_urls.get(alias["Name"])
+                )
+        if aliases and shown_by_function:
+            function.setdefault("provenance", {})["Aliases.FunctionUrl"] = shown_by_function
     function["Aliases"] = aliases
     function["EventInvokeConfigs"] = reader.pages(
         "lambda",
@@ -140,7 +155,62 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
         "FunctionEventInvokeConfigs",
         FunctionName=name,
     )
+    _apply_fidelity(function, reader.fidelity)
     return function
+
+
+def _alias_urls_shown_by_function(fidelity: Fidelity, alias_urls: Any) -> str | None:
+    """Why the function's own URL stands for its aliases' (the emulator keeps a URL made on
+    any qualifier as the function's), when the aliases' could not be listed; else None."""
+    if fidelity.profile is None or not is_error(alias_urls):
+        return None
+    if alias_urls[ERROR_KEY].get("kind") != UNIMPLEMENTED:
+        return None
+    represented = fidelity.profile.represents("alias-function-urls")
+    return None if represented is None else f"{fidelity.describe()}: {represented.why}"
+
+
+def _apply_fidelity(function: dict[str, Any], fidelity: Fidelity) -> None:
+    """Account for the fields the target's emulator accepts and does not return.
+
+    Where the emulator returned the field, it is used. Otherwise pytest-prr's own moto
+    server may have recorded it from the request that created or updated the function: the
+    recorded value (or its absence from those requests) is kept, with its provenance. Else
+    the field is unreadable: a marker stands where it would be, so no rule decides on it.
+    """
+    dropped = fidelity.dropped(FUNCTION_RESOURCE)
+    if not dropped:
+        return
+    record = None if fidelity.recorded is None else fidelity.recorded.get(function["FunctionArn"])
+    provenance = function.setdefault("provenance", {})
+    for name in dropped:
+        if function.get(name):
+            continue
+        why = fidelity.profile.gap("drops", FUNCTION_RESOURCE, name).why  # type: ignore[union-attr]
+        if record is None:
+            function[name] = error_marker(
+                "lambda:ListFunctions",
+                EMULATOR_GAP_CODE,
+                f"{fidelity.describe()} does not return {name} ({why}), and no request that "
+                "set it on this function was recorded",
+                kind=EMULATOR_GAP,
+            )
+            continue
+        requests = ", ".join(record.get("requests", ())) or "its write requests"
+        if name in record.get("fields", {}):
+            function[name] = record["fields"][name]
+            provenance[name] = (
+                f"recorded by pytest-prr's moto server from {requests}: {fidelity.describe()} "
+                "does not return it"
+            )
+        else:
+            function.pop(name, None)
+            provenance[name] = (
+                f"not set by {requests}, as recorded by pytest-prr's moto server: "
+                f"{fidelity.describe()} does not return it"
+            )
+    if not provenance:
+        del function["provenance"]
 
 
 def _policy(reader: Reader, region: str, name: str, **qualifier: str) -> Any:
@@ -160,7 +230,9 @@ def _function_urls(reader: Reader, region: str, name: str) -> tuple[Any, Any]:
     ``AutoPublishAlias`` with ``FunctionUrlConfig`` lives on the alias. Where the endpoint
     does not implement the listing (moto), the function's own URL is read the old way and
     the aliases' URLs become the listing's error marker: they could not be read, and are
-    never guessed from the function's own. Any other failure marks both.
+    never guessed from the function's own, unless the emulator's profile says that it keeps
+    every qualifier's URL as the function's (see :func:`_apply_fidelity`). Any other failure
+    marks both.
     """
     configs = reader.pages(
         "lambda", region, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=name
@@ -168,24 +240,12 @@ def _function_urls(reader: Reader, region: str, name: str) -> tuple[Any, Any]:
     if not is_error(configs):
         urls = {_qualifier(config["FunctionArn"]): _url(config) for config in configs}
         return urls.pop(None, None), urls
-    if not _not_implemented(configs):
+    if configs[ERROR_KEY].get("kind") != UNIMPLEMENTED:
         return configs, configs
     own = reader.call(
         "lambda", region, "get_function_url_config", absent=NOT_FOUND, FunctionName=name
     )
     return (own if own is None or is_error(own) else _url(own)), configs
-
-
-def _not_implemented(marker: dict[str, Any]) -> bool:
-    """Whether a failed read was refused because the endpoint lacks the operation.
-
-    AWS names every error it returns (a missing function is a 404 with the code
-    ``ResourceNotFoundException``); botocore falls back to the bare HTTP status as the code
-    only when the answer names none. That is how an emulator answers a route it does not
-    know: moto 404 (in process and as a server), the benchmark simulator 501 for moto's
-    crashes.
-    """
-    return marker[ERROR_KEY]["code"] in NOT_IMPLEMENTED_CODES
 
 
 def _url(config: dict[str, Any]) -> dict[str, Any]:

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from pytest_prr.snapshot.collect.fidelity import AWS, Fidelity
 from pytest_prr.snapshot.collect.pacing import Pacer
-from pytest_prr.snapshot.model import error_marker
+from pytest_prr.snapshot.model import UNIMPLEMENTED, error_marker
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,8 +58,10 @@ class Reader:
         workers: int = DEFAULT_WORKERS,
         progress: Callable[[str, int, int], None] | None = None,
         pacer: Pacer | None = None,
+        fidelity: Fidelity = AWS,
     ) -> None:
         self._session = session
+        self.fidelity = fidelity
         self._progress = progress
         self._pacer = pacer
         self._clients: dict[tuple[str, str], Any] = {}
@@ -94,9 +97,9 @@ class Reader:
             code = error.response.get("Error", {}).get("Code", "ClientError")
             if code in set(absent):
                 return None
-            return error_marker(operation, code, str(error))
+            return self._failed(operation, error, code)
         except Exception as error:  # fail closed: whatever broke the call marks its data
-            return error_marker(operation, type(error).__name__, str(error))
+            return self._failed(operation, error, type(error).__name__)
 
     def pages(
         self,
@@ -122,13 +125,22 @@ class Reader:
         except ClientError as error:
             self._count(operation)
             code = error.response.get("Error", {}).get("Code", "ClientError")
-            return error_marker(operation, code, str(error))
+            return self._failed(operation, error, code)
         except Exception as error:
             # Besides BotoCoreError: moto's in-process mock raises NotImplementedError (and
             # the odd KeyError) where its server would answer 500. Fail closed either way.
             self._count(operation)
-            return error_marker(operation, type(error).__name__, str(error))
+            return self._failed(operation, error, type(error).__name__)
         return items
+
+    def _failed(self, operation: str, error: Exception, code: str) -> dict[str, Any]:
+        """The marker of a failed call; one the endpoint does not implement says so."""
+        response = getattr(error, "response", None) or {}
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        unimplemented = self.fidelity.unimplemented(operation, status, code)
+        return error_marker(
+            operation, code, str(error), kind=UNIMPLEMENTED if unimplemented else None
+        )
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``function`` over ``items`` on a bounded pool, results in input order."""
