@@ -343,7 +343,9 @@ def test_random_faults_only_ever_mark_the_data_of_the_failed_operations(seeded) 
 
 def test_no_fault_ever_turns_a_verdict_into_a_pass(seeded) -> None:
     """Fail closed end to end: with any reads failing, every built-in control's verdict
-    for every resource is what it was without faults, or ERROR; never a new PASS."""
+    for every resource is what it was without faults, or ERROR; never a new PASS. And no
+    resource's verdict vanishes: one that is not judged any more stands under an ERROR of
+    its whole region (its listing failed), never under nothing."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
@@ -377,5 +379,15 @@ def test_no_fault_ever_turns_a_verdict_into_a_pass(seeded) -> None:
             if status == "error":
                 continue
             assert clean.get(key) == status, f"{key}: {clean.get(key)} became {status}"
+        region = f"{ACCOUNT.account_id}/{REGION}"
+        listing_errors = {
+            control
+            for (control, resource), status in faulted.items()
+            if status == "error" and resource.startswith(region)
+        }
+        for control, resource in clean.keys() - faulted.keys():
+            assert control in listing_errors, (
+                f"{control} on {resource} vanished under {sorted(injected)} ({fault})"
+            )
 
     check()

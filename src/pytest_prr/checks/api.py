@@ -16,12 +16,15 @@ from pytest_prr.snapshot.model import DataUnavailable, require
 NAMED = 3
 
 
-def _label(stage: Mapping[str, Any]) -> str:
-    """The stage by name, or "the stages" of its API when they could not be read: a verdict
-    certain from the API alone (its methods, its type) holds for every stage."""
+def _label(stage: Mapping[str, Any], *, certain_failure: bool = False) -> str:
+    """The stage by name. A FAIL certain from the API alone (its methods, its type) holds
+    for every stage, so it may name "the stages" of its API when they could not be read; a
+    PASS needs to know which stage it speaks for."""
     try:
         which = f"stage {stage['stage']}"
     except DataUnavailable:
+        if not certain_failure:
+            raise
         which = "the stages (unread)"
     return f"{which} of {stage['api_type']} API {stage.get('api_name')} ({stage['api_id']})"
 
@@ -75,7 +78,6 @@ def methods_require_authorization(stage: Mapping[str, Any], context: Context) ->
     """A method without authorization lets anyone who finds the endpoint invoke the function
     with all its data access."""
     methods = require(stage["methods"])
-    label = _label(stage)
     open_methods = [
         method
         for method in methods
@@ -96,14 +98,15 @@ def methods_require_authorization(stage: Mapping[str, Any], context: Context) ->
     }
     if not open_methods:
         return passed(
-            f"every method of {label} that invokes a function requires authorization or an API key",
+            f"every method of {_label(stage)} that invokes a function requires authorization "
+            "or an API key",
             **evidence,
         )
     named = [f"{_route(m)} -> {_function_name(m['function_arn'])}" for m in open_methods]
     more = f" and {len(named) - NAMED} more" if len(named) > NAMED else ""
     return failed(
-        f"{label} lets anyone invoke functions without authorization or API key: "
-        f"{', '.join(named[:NAMED])}{more}",
+        f"{_label(stage, certain_failure=True)} lets anyone invoke functions without "
+        f"authorization or API key: {', '.join(named[:NAMED])}{more}",
         **evidence,
     )
 
@@ -112,15 +115,15 @@ def methods_require_authorization(stage: Mapping[str, Any], context: Context) ->
 def stage_has_web_acl(stage: Mapping[str, Any], context: Context) -> Verdict:
     """Without a web ACL, injection payloads, credential stuffing and floods reach the
     function unfiltered."""
-    label = _label(stage)
     if stage["api_type"] != "REST":
         return failed(
-            f"{label} has no AWS WAF web ACL: AWS WAF cannot be associated with "
-            f"{stage['api_type']} API stages",
+            f"{_label(stage, certain_failure=True)} has no AWS WAF web ACL: AWS WAF cannot be "
+            f"associated with {stage['api_type']} API stages",
             web_acl_arn=None,
             api_type=stage["api_type"],
         )
     web_acl = stage["web_acl_arn"]
+    label = _label(stage)
     if not web_acl:
         return failed(f"{label} has no associated AWS WAF web ACL", web_acl_arn=None)
     return passed(f"{label} is protected by web ACL {web_acl}", web_acl_arn=web_acl)

@@ -79,6 +79,13 @@ class GuardedMapping(Mapping[str, Any]):
             return default
         return _field(self._data[key], _join(self._path, key))
 
+    def entry(self, key: str, default: Any = None) -> Any:
+        """``self[key]`` as an entry: an :class:`Unreadable` placeholder where its read
+        failed, instead of raising (see :func:`member`)."""
+        if key not in self._data:
+            return default
+        return _member(self._data[key], _join(self._path, key))
+
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
@@ -144,7 +151,5 @@ def member(mapping: Mapping[str, Any], key: str, default: Any = None) -> Any:
     where its read failed, instead of raising, for a check that weighs the readable entries
     first (a trail certainly in force passes GOV-01 though another could not be read)."""
     if isinstance(mapping, GuardedMapping):
-        if key not in mapping._data:
-            return default
-        return _member(mapping._data[key], _join(mapping._path, key))
+        return mapping.entry(key, default)
     return mapping.get(key, default)

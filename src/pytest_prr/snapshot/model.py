@@ -78,6 +78,7 @@ class Unreadable(Mapping[str, Any]):
         raise self.error
 
     __getitem__ = __iter__ = __len__ = __contains__ = __eq__ = __bool__ = _raise
+    __str__ = __format__ = _raise  # no message may quietly show it as data either
     get = keys = values = items = _raise
 
     def __hash__(self) -> NoReturn:
