@@ -58,16 +58,18 @@ def arn(service: str, resource: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
 
 
-def seed(session: boto3.Session) -> dict[str, str]:
-    """Seed the account; the ARNs of what the tests name."""
+def seed(session: boto3.Session, lacks: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Seed the account; the ARNs of what the tests name. ``lacks`` names the services the
+    emulator does not have (LocalStack community: cloudtrail, guardduty, securityhub,
+    wafv2), whose part of the account is left out."""
     keys = _keys(session)
     queues = _queues(session, keys["rotating"])
     roles = _roles(session)
     functions = _functions(session, roles, keys, queues)
     _event_sources(session, functions, keys, queues)
     _alarms(session, keys)
-    _apis(session, functions)
-    _guardrails(session)
+    _apis(session, functions, waf="wafv2" not in lacks)
+    _guardrails(session, lacks)
     return functions
 
 
@@ -372,7 +374,7 @@ def _alarms(session: boto3.Session, keys: dict[str, str]) -> None:
         )
 
 
-def _apis(session: boto3.Session, functions: dict[str, str]) -> None:
+def _apis(session: boto3.Session, functions: dict[str, str], *, waf: bool) -> None:
     rest = session.client("apigateway")
     for name, function, authorization in [
         ("orders", "good", "AWS_IAM"),
@@ -398,12 +400,35 @@ def _apis(session: boto3.Session, functions: dict[str, str]) -> None:
         )
         rest.create_deployment(restApiId=api_id, stageName="prod")
         if name == "orders":
-            protect_stage(session, api_id, "prod", arn("logs", "log-group:api-access"))
+            protect_stage(session, api_id, "prod", arn("logs", "log-group:api-access"), waf=waf)
 
 
-def _guardrails(session: boto3.Session) -> None:
+def _guardrails(session: boto3.Session, lacks: frozenset[str]) -> None:
     s3 = session.client("s3")
     s3.create_bucket(Bucket="org-audit-logs")
+    if "cloudtrail" not in lacks:
+        _trail(session)
+    config = session.client("config")
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{ACCOUNT}:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        }
+    )
+    config.put_delivery_channel(
+        DeliveryChannel={"name": "default", "s3BucketName": "org-audit-logs"}
+    )
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    if "guardduty" not in lacks:
+        session.client("guardduty").create_detector(
+            Enable=True, Features=[{"Name": "LAMBDA_NETWORK_LOGS", "Status": "ENABLED"}]
+        )
+    if "securityhub" not in lacks:
+        session.client("securityhub").enable_security_hub(EnableDefaultStandards=True)
+
+
+def _trail(session: boto3.Session) -> None:
     cloudtrail = session.client("cloudtrail")
     cloudtrail.create_trail(
         Name="org-trail",
@@ -422,19 +447,3 @@ def _guardrails(session: boto3.Session) -> None:
             }
         ],
     )
-    config = session.client("config")
-    config.put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": f"arn:aws:iam::{ACCOUNT}:role/config",
-            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
-        }
-    )
-    config.put_delivery_channel(
-        DeliveryChannel={"name": "default", "s3BucketName": "org-audit-logs"}
-    )
-    config.start_configuration_recorder(ConfigurationRecorderName="default")
-    session.client("guardduty").create_detector(
-        Enable=True, Features=[{"Name": "LAMBDA_NETWORK_LOGS", "Status": "ENABLED"}]
-    )
-    session.client("securityhub").enable_security_hub(EnableDefaultStandards=True)

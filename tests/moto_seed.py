@@ -74,9 +74,12 @@ def collect(
     return collector(reader, region, section, **options), dict(reader.calls)
 
 
-def protect_stage(session: boto3.Session, api_id: str, stage: str, access_log_arn: str) -> str:
+def protect_stage(
+    session: boto3.Session, api_id: str, stage: str, access_log_arn: str, *, waf: bool = True
+) -> str | None:
     """Give a REST API stage what API-01/02/04 ask for: access logs, default method
-    throttling (100/s, burst 50) and a regional web ACL; the ACL's ARN."""
+    throttling (100/s, burst 50) and, unless ``waf`` is False (an emulator without AWS WAF),
+    a regional web ACL; the ACL's ARN."""
     session.client("apigateway").update_stage(
         restApiId=api_id,
         stageName=stage,
@@ -87,8 +90,10 @@ def protect_stage(session: boto3.Session, api_id: str, stage: str, access_log_ar
             {"op": "replace", "path": "/accessLogSettings/format", "value": "$context.requestId"},
         ],
     )
-    waf = session.client("wafv2")
-    acl = waf.create_web_acl(
+    if not waf:
+        return None
+    wafv2 = session.client("wafv2")
+    acl = wafv2.create_web_acl(
         Name="edge",
         Scope="REGIONAL",
         DefaultAction={"Allow": {}},
@@ -99,5 +104,5 @@ def protect_stage(session: boto3.Session, api_id: str, stage: str, access_log_ar
         },
     )["Summary"]["ARN"]
     stage_arn = f"arn:aws:apigateway:{session.region_name}::/restapis/{api_id}/stages/{stage}"
-    waf.associate_web_acl(WebACLArn=acl, ResourceArn=stage_arn)
+    wafv2.associate_web_acl(WebACLArn=acl, ResourceArn=stage_arn)
     return acl
