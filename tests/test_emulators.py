@@ -18,7 +18,7 @@ import pytest
 from faults import inject_fault
 from moto_seed import ACCOUNT, REGION, function, mocked_account
 from pytest_prr.accounts import Account
-from pytest_prr.checks import security  # noqa: F401 (registration)
+from pytest_prr.checks import reliability, security  # noqa: F401 (registration)
 from pytest_prr.checks.base import REGISTRY, run_check
 from pytest_prr.emulators import (
     LOCALSTACK,
@@ -300,3 +300,70 @@ def test_the_readme_table_lists_every_gap_of_every_profile() -> None:
         (name, control) for name, known in profiles().items() for control in known[-1].by_control()
     }
     assert listed == profiled
+
+
+S3_TRIGGERED = {
+    "Resources": {
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}},
+        },
+        "Thumbnails": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "FunctionName": "thumbnails",
+                "Runtime": "python3.12",
+                "Handler": "app.handler",
+                "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Code": {"ZipFile": "def handler(event, context):\n    return None\n"},
+            },
+        },
+        "S3Invoke": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Ref": "Thumbnails"},
+                "Action": "lambda:InvokeFunction",
+                "Principal": "s3.amazonaws.com",
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+            },
+        },
+        "Uploads": {
+            "Type": "AWS::S3::Bucket",
+            "DependsOn": "S3Invoke",
+            "Properties": {
+                "NotificationConfiguration": {
+                    "LambdaConfigurations": [
+                        {
+                            "Event": "s3:ObjectCreated:*",
+                            "Function": {"Fn::GetAtt": ["Thumbnails", "Arn"]},
+                        }
+                    ]
+                }
+            },
+        },
+    }
+}
+
+
+def test_an_s3_trigger_moto_s_cloudformation_dropped_is_never_not_applicable(
+    session: boto3.Session,
+) -> None:
+    """Finding 4 of issue 12: moto's CloudFormation creates the bucket without its
+    NotificationConfiguration, and REL-01 said N/A. The grant that lets S3 invoke the
+    function is still there: read as AWS would be, the function FAILs; on moto, whose
+    CloudFormation also drops DeadLetterConfig, it is ERROR naming that gap."""
+    cloudformation = session.client("cloudformation")
+    cloudformation.create_stack(StackName="thumbnails", TemplateBody=json.dumps(S3_TRIGGERED))
+    buckets = session.client("s3").list_buckets()["Buckets"]
+    [bucket] = [b["Name"] for b in buckets if b["Name"].startswith("thumbnails-uploads")]
+    notifications = session.client("s3").get_bucket_notification_configuration(Bucket=bucket)
+    assert "LambdaFunctionConfigurations" not in notifications  # what moto dropped
+    as_aws = take_snapshot(session, MOTO_ACCOUNT)
+    (finding,) = run_check(REGISTRY["REL-01"], as_aws, {})
+    assert finding.status == "fail", finding.message
+    assert "s3.amazonaws.com" in finding.evidence["async_sources"]["service_grants"][0]
+    on_moto = take_snapshot(
+        session, MOTO_ACCOUNT, fidelity=Fidelity.of(Emulator(MOTO, MOTO_VERSION), {})
+    )
+    (finding,) = run_check(REGISTRY["REL-01"], on_moto, {})
+    assert finding.status == "error" and "DeadLetterConfig" in finding.message
