@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.report.html import code_spans, evidence_excerpt, render_html
+from pytest_prr.report.markdown import render_markdown
 from pytest_prr.results import STATUSES
 from report_documents import (
     EXPIRED_WAIVER,
@@ -257,3 +258,13 @@ def test_injected_markup_is_inert(browser: Browser, report_file: Path) -> None:
     assert watched.dialogs == []
     assert watched.console == []
     page.context.close()
+
+
+def test_the_emulator_of_a_target_is_named(document: dict[str, Any]) -> None:
+    emulated = json.loads(json.dumps(document))
+    emulated["targets"][0] |= {
+        "mode": "endpoint",
+        "emulator": {"name": "localstack", "version": "2026.3.0"},
+    }
+    assert "<td>endpoint, emulator localstack 2026.3.0</td>" in render_html(emulated)
+    assert "endpoint, emulator localstack 2026.3.0" in render_markdown(emulated)

@@ -140,7 +140,7 @@ def test_checklist_lists_failures_waivers_and_attention(document: dict[str, Any]
     assert "approved by @&#8203;ciso-office; expires 2027-03-31" in text
     assert "⚠ **expired waiver**: control NET-01" in text
     assert "⚠ **stale waiver**: control DAT-05; tags data-class=public" in text
-    assert "| payments-dr | 222222222222 | eu-west-1 | snapshot |" in text
+    assert "| payments-dr | 222222222222 | eu-west-1 | snapshot (taken in live mode) |" in text
     assert "at most" not in text
 
 

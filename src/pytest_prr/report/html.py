@@ -29,6 +29,7 @@ from pytest_prr.report.view import (
     domain_groups,
     framework_title,
     status_label,
+    target_mode,
     target_names,
     waiver_fields,
 )
@@ -113,8 +114,7 @@ def _targets(document: Mapping[str, Any]) -> list[dict[str, Any]]:
             "account": target["account"],
             "account_id": target["account_id"],
             "regions": target["regions"],
-            "mode": target["mode"],
-            "snapshot_mode": target.get("snapshot_mode"),
+            "mode": target_mode(target),
             "snapshot_taken_at": target.get("snapshot_taken_at"),
             "snapshot_sha256": target.get("snapshot_sha256"),
             "resource_counts": count_statuses(resources_of.get(target["account_id"], [])),

@@ -22,6 +22,7 @@ from pytest_prr.report.view import (
     domain_groups,
     framework_title,
     status_label,
+    target_mode,
     waiver_fields,
 )
 from pytest_prr.results import STATUSES
@@ -149,7 +150,7 @@ def _targets(targets: Iterable[Mapping[str, Any]]) -> list[str]:
                     escape_text(target["account"]),
                     escape_text(target["account_id"]),
                     escape_text(", ".join(target["regions"])),
-                    escape_text(target["mode"]),
+                    escape_text(target_mode(target)),
                     escape_text(target.get("snapshot_taken_at", "not recorded")),
                     code(sha) if sha else "not recorded",
                 ]

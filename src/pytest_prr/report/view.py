@@ -123,3 +123,15 @@ def applied_waivers(document: Mapping[str, Any]) -> list[tuple[Mapping[str, Any]
 def target_names(document: Mapping[str, Any]) -> dict[str, str]:
     """Account ID -> the name the run gave it, to label resources of several accounts."""
     return {target["account_id"]: target["account"] for target in document["targets"]}
+
+
+def target_mode(target: Mapping[str, Any]) -> str:
+    """How a target was read, for a reader: its mode, where a replayed snapshot was taken,
+    and the emulator (with its version) behind it."""
+    text = target["mode"]
+    if target.get("snapshot_mode"):
+        text += f" (taken in {target['snapshot_mode']} mode)"
+    emulator = target.get("emulator")
+    if emulator:
+        text += f", emulator {emulator['name']} {emulator.get('version') or '(version unknown)'}"
+    return text
