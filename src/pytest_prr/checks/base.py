@@ -9,7 +9,7 @@ can never pass because of one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,45 +78,30 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
-class SnapshotView:
+class SnapshotView(Snapshot):
     """The snapshot as checks see it: every section through a guarded view
-    (:mod:`~pytest_prr.snapshot.guarded`), so no check can read a failed read as data."""
+    (:mod:`~pytest_prr.snapshot.guarded`), so no check can read a failed read as data. It
+    shares the snapshot's indexes, which every control's checks build once."""
 
     def __init__(self, snapshot: Snapshot) -> None:
-        self._snapshot = snapshot
-        self._data = guard(snapshot.data)
-
-    @property
-    def account_id(self) -> str:
-        return self._snapshot.account_id
-
-    @property
-    def regions(self) -> list[str]:
-        return self._snapshot.regions
-
-    @property
-    def taken_at(self) -> str:
-        return self._snapshot.taken_at
+        super().__init__(snapshot.data)
+        self._indexes = snapshot._indexes
+        self._view = guard(snapshot.data)
 
     def region(self, name: str) -> Mapping[str, Any]:
-        return self._data["regions"][name]
+        return self._view["regions"][name]
 
     @property
     def account_wide(self) -> Mapping[str, Any]:
-        return self._data["global"]
+        return self._view["global"]
 
     def functions(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        """(region, function) for every function; raises where listing them failed."""
         for region in self.regions:
             for function in self.region(region)["lambda"]["functions"].values():
                 yield region, require(function)
 
     def role(self, arn: str) -> Mapping[str, Any] | None:
-        """The execution role with this ARN, None if the account has no such role."""
         return self.account_wide["iam"]["roles"].get(arn)
-
-    def indexed(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        return self._snapshot.indexed(key, build)
 
 
 @dataclass(frozen=True)
