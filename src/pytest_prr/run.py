@@ -77,6 +77,7 @@ class ReadinessRun:
     def take_snapshot(self, progress: Callable[[str, int, int], None] | None = None) -> str:
         """Read the account once and store the snapshot where every process can load it;
         return a one-line summary for the terminal."""
+        from pytest_prr.snapshot.model import EMULATOR_GAP
         from pytest_prr.snapshot.store import save_snapshot
         from pytest_prr.snapshot.take import take_snapshot
 
@@ -97,8 +98,6 @@ class ReadinessRun:
         self.snapshot_path = path
         self.snapshot_taken_at = snapshot.taken_at
         self._snapshot = snapshot
-        from pytest_prr.snapshot.model import EMULATOR_GAP
-
         errors = snapshot.errors()
         calls = sum(snapshot.data["calls"].values())
         functions = sum(1 for _ in _functions_or_none(snapshot))

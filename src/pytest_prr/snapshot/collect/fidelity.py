@@ -44,9 +44,6 @@ class Fidelity:
             return True
         return self.profile is not None and self.profile.lacks(operation)
 
-    def dropped(self, resource: str) -> tuple[str, ...]:
-        return () if self.profile is None else self.profile.dropped_fields(resource)
-
     def describe(self) -> str:
         return "AWS" if self.emulator is None else self.emulator.describe()
 

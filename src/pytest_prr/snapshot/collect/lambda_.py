@@ -178,21 +178,26 @@ def _apply_fidelity(function: dict[str, Any], fidelity: Fidelity) -> None:
     recorded value (or its absence from those requests) is kept, with its provenance. Else
     the field is unreadable: a marker stands where it would be, so no rule decides on it.
     """
-    dropped = fidelity.dropped(FUNCTION_RESOURCE)
-    if not dropped:
+    profile = fidelity.profile
+    if profile is None or not profile.dropped_fields(FUNCTION_RESOURCE):
         return
     record = None if fidelity.recorded is None else fidelity.recorded.get(function["FunctionArn"])
     provenance = function.setdefault("provenance", {})
-    for name in dropped:
+    for name in profile.dropped_fields(FUNCTION_RESOURCE):
         if function.get(name):
             continue
-        why = fidelity.profile.gap("drops", FUNCTION_RESOURCE, name).why  # type: ignore[union-attr]
         if record is None:
+            gap = profile.gap("drops", FUNCTION_RESOURCE, name)
+            unseen = (
+                ""
+                if fidelity.recorded is None
+                else "; pytest-prr's moto server saw no request create this function (one "
+                "made by moto's own CloudFormation?)"
+            )
             function[name] = error_marker(
                 "lambda:ListFunctions",
                 EMULATOR_GAP_CODE,
-                f"{fidelity.describe()} does not return {name} ({why}), and no request that "
-                "set it on this function was recorded",
+                f"{fidelity.describe()} does not return {name} ({gap.why if gap else ''}){unseen}",
                 kind=EMULATOR_GAP,
             )
             continue
@@ -231,8 +236,8 @@ def _function_urls(reader: Reader, region: str, name: str) -> tuple[Any, Any]:
     does not implement the listing (moto), the function's own URL is read the old way and
     the aliases' URLs become the listing's error marker: they could not be read, and are
     never guessed from the function's own, unless the emulator's profile says that it keeps
-    every qualifier's URL as the function's (see :func:`_apply_fidelity`). Any other failure
-    marks both.
+    every qualifier's URL as the function's (see :func:`_alias_urls_shown_by_function`). Any
+    other failure marks both.
     """
     configs = reader.pages(
         "lambda", region, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=name
