@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_prr.attestations import evaluate
-from pytest_prr.builtin import registered_checks
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks.base import Finding, run_check
+from pytest_prr.checks.registry import registered_checks
 from pytest_prr.results import build_document
 from pytest_prr.run import ReadinessRun
 from pytest_prr.snapshot.model import Snapshot

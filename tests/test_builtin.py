@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from pytest_prr.accounts import read_account_settings
-from pytest_prr.builtin import registered_checks, select_controls
+from pytest_prr.builtin import select_controls
 from pytest_prr.catalog import CatalogError, builtin_catalog
+from pytest_prr.checks.registry import registered_checks
 
 IDS = ["SEC-01", "SEC-02", "IAM-02", "OBS-01"]
 

@@ -13,9 +13,9 @@ import pytest
 
 from moto_seed import ACCOUNT, REGION, function, mocked_account
 from pytest_prr.accounts import Account, moto_account
-from pytest_prr.builtin import registered_checks
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks.base import Finding, run_check
+from pytest_prr.checks.registry import registered_checks
 from pytest_prr.cli import main
 from pytest_prr.guardrails import conformance_pack_name
 from pytest_prr.snapshot.model import Snapshot

@@ -22,9 +22,9 @@ import mixed_account
 import moto_seed
 from conftest import validate_results
 from pytest_prr.accounts import Account
-from pytest_prr.builtin import registered_checks
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks.base import run_check
+from pytest_prr.checks.registry import registered_checks
 from pytest_prr.emulators import MOTO, Emulator
 from pytest_prr.snapshot.collect.fidelity import Fidelity
 from pytest_prr.snapshot.model import Snapshot

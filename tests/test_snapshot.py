@@ -350,9 +350,9 @@ def test_no_fault_ever_turns_a_verdict_into_a_pass(seeded) -> None:
     from hypothesis import strategies as st
 
     from faults import FAULTS
-    from pytest_prr.builtin import registered_checks
     from pytest_prr.catalog import builtin_catalog
     from pytest_prr.checks.base import run_check
+    from pytest_prr.checks.registry import registered_checks
 
     checks = registered_checks()
     tunables = builtin_catalog().tunables({}, "test")

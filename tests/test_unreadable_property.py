@@ -26,9 +26,9 @@ from moto import mock_aws
 
 import mixed_account
 from pytest_prr.accounts import Account
-from pytest_prr.builtin import registered_checks
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks.base import Check, Context, Finding, run_check
+from pytest_prr.checks.registry import registered_checks
 from pytest_prr.snapshot import guarded
 from pytest_prr.snapshot.model import DataUnavailable, Snapshot, error_marker
 from pytest_prr.snapshot.take import take_snapshot

@@ -8,8 +8,7 @@ on the item's report into the JSON and the JUnit properties.
 from __future__ import annotations
 
 import fnmatch
-import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,32 +16,11 @@ import pytest
 from pytest_prr.api import MARKER
 
 if TYPE_CHECKING:
-    from pytest_prr.checks.base import Check, Finding
+    from pytest_prr.results import Result
     from pytest_prr.run import ReadinessRun
     from pytest_prr.runs import ReadinessRuns
 
-#: The modules that register checks; importing them fills ``checks.base.REGISTRY``.
-CHECK_MODULES = (
-    "security",
-    "iam",
-    "network",
-    "data",
-    "reliability",
-    "observability",
-    "deployment",
-    "cost",
-    "guardrails",
-    "api",
-)
 PROBLEMS = ("fail", "error")
-
-
-def registered_checks() -> Mapping[str, Check]:
-    from pytest_prr.checks.base import REGISTRY
-
-    for module in CHECK_MODULES:
-        importlib.import_module(f"pytest_prr.checks.{module}")
-    return REGISTRY
 
 
 def select_controls(
@@ -64,34 +42,34 @@ class ControlFailed(Exception):
 
 
 class ControlItem(pytest.Item):
-    """One built-in control evaluated over the snapshot of one account's run."""
+    """One built-in control evaluated over the snapshot of one account's run, through the
+    evaluation ``prr verify`` repeats (:func:`pytest_prr.evaluation.evaluate_control`)."""
 
-    def __init__(
-        self, *, control_id: str, check: Check | None, run: ReadinessRun, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, control_id: str, run: ReadinessRun, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.control_id = control_id
-        self.check = check
         self.run = run
-        self.findings: list[Finding] = []
+        self.results: list[Result] = []
         self.add_marker(getattr(pytest.mark, MARKER)(control_id))
 
-    def evaluate(self) -> list[Finding]:
-        from pytest_prr.checks.base import run_check
+    def runtest(self) -> None:
+        from pytest_prr.evaluation import evaluate_control
 
         snapshot = self.run.snapshot
-        assert snapshot is not None and self.check is not None
-        return run_check(self.check, snapshot, self.run.tunables)
-
-    def runtest(self) -> None:
-        self.findings = self.evaluate()
-        results = self.run.results_for_findings(self.findings, self.nodeid)
-        problems = [result for result in results if result.status in PROBLEMS]
+        assert snapshot is not None
+        control = self.run.catalog[self.control_id]
+        findings = evaluate_control(
+            control,
+            snapshot,
+            tunables=self.run.tunables,
+            attestations=self.run.attestations,
+        )
+        self.results = self.run.results_for_findings(findings)
+        problems = [result for result in self.results if result.status in PROBLEMS]
         if problems:
-            control = self.run.catalog[self.control_id]
             lines = [
                 f"{control.id} {control.title}: {len(problems)} of "
-                f"{len(self.findings)} resource(s) not compliant"
+                f"{len(self.results)} resource(s) not compliant"
             ]
             lines += [f"  {r.status.upper()} {r.resource_id}: {r.message}" for r in problems]
             if any(result.status == "fail" for result in problems):
@@ -107,26 +85,12 @@ class ControlItem(pytest.Item):
     def recorded_test(self) -> str:
         """The test its results name: the same for every account (their account IDs tell
         them apart), as a run over one account names it."""
-        return f"prr::{self.control_id}"
+        from pytest_prr.evaluation import BUILTIN_TEST
+
+        return BUILTIN_TEST.format(self.control_id)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, f"prr built-in control {self.control_id}"
-
-
-class AttestedItem(ControlItem):
-    """A process control, evidenced by the run's attestations as of the snapshot date."""
-
-    def evaluate(self) -> list[Finding]:
-        from pytest_prr.attestations import evaluate
-        from pytest_prr.checks.base import Finding
-
-        control = self.run.catalog[self.control_id]
-        return [
-            Finding(self.control_id, scope, None, status, message, evidence)
-            for scope, status, message, evidence in evaluate(
-                control.id, control.valid_days, self.run.attestations, self.run.judged_on
-            )
-        ]
 
 
 def control_items(session: pytest.Session, runs: ReadinessRuns, patterns: str | None) -> list[Any]:
@@ -136,15 +100,10 @@ def control_items(session: pytest.Session, runs: ReadinessRuns, patterns: str | 
     ``prr::SEC-01[prod]``, named so that ``-k prod`` selects one account's items, and in the
     account's ``xdist_group`` so that ``--dist loadgroup`` keeps an account on one worker.
     """
+    from pytest_prr.evaluation import builtin_controls
     from pytest_prr.multiaccount import account_marks
 
-    checks = registered_checks()
-    catalog = runs.catalog
-    attested = {control.id for control in catalog if control.automation == "attested"}
-    selected, unmatched = select_controls(
-        (control.id for control in catalog if control.id in checks or control.id in attested),
-        patterns,
-    )
+    selected, unmatched = select_controls(builtin_controls(runs.catalog), patterns)
     if unmatched:
         raise pytest.UsageError(
             f"--prr-controls: {', '.join(unmatched)} matches no built-in control "
@@ -154,13 +113,12 @@ def control_items(session: pytest.Session, runs: ReadinessRuns, patterns: str | 
     for account, run in runs.runs.items():
         for control_id in selected:
             name = f"{control_id}[{account}]" if runs.several else control_id
-            item = (AttestedItem if control_id in attested else ControlItem).from_parent(
+            item = ControlItem.from_parent(
                 session,
                 name=name,
                 nodeid=f"prr::{name}",
                 path=session.config.rootpath,
                 control_id=control_id,
-                check=checks.get(control_id),
                 run=run,
             )
             if runs.several:

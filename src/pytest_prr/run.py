@@ -6,7 +6,7 @@ import datetime
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,16 +220,16 @@ class ReadinessRun:
                 message = f"in {report.when}: {message}"
         return self.results_for(control_ids, test, status, message)
 
-    def results_for_control(self, item: Any, test: str, excinfo: Any) -> list[Result]:
-        """A built-in control item's verdicts, one result per resource, recorded as made by
-        ``test``; a check that crashed is an ERROR for the account rather than a control
-        without results."""
+    def results_for_control(self, item: Any, excinfo: Any) -> list[Result]:
+        """A built-in control item's results, one per resource (waivers applied); a crash
+        outside the evaluation is an ERROR for the account rather than a control without
+        results."""
         from pytest_prr.builtin import ControlFailed
 
         if excinfo is not None and not isinstance(excinfo.value, ControlFailed):
             message = f"the check crashed: {describe_exception(excinfo.value, '')}"
-            return self.results_for([item.control_id], test, "error", message)
-        return self.results_for_findings(item.findings, test)
+            return self.results_for([item.control_id], item.recorded_test, "error", message)
+        return item.results
 
     @property
     def judged_on(self) -> datetime.date:
@@ -247,23 +247,11 @@ class ReadinessRun:
         tags_of = function_tags(self.snapshot)
         return apply_waivers(results, self.waivers, today=self.judged_on, tags_of=tags_of)
 
-    def results_for_findings(self, findings: Iterable[Finding], test: str) -> list[Result]:
+    def results_for_findings(self, findings: Sequence[Finding]) -> list[Result]:
         """A built-in control's verdicts, one result per resource, waivers applied."""
-        return self.waive(
-            [
-                Result(
-                    control_id=finding.control_id,
-                    resource_id=finding.resource_id,
-                    status=finding.status,
-                    test=test,
-                    message=finding.message,
-                    account_id=self.account.account_id,
-                    region=finding.region,
-                    evidence=finding.evidence or None,
-                )
-                for finding in findings
-            ]
-        )
+        from pytest_prr.evaluation import results_of
+
+        return self.waive(results_of(findings, account_id=self.account.account_id))
 
     def add_reported(self, reported: Iterable[Mapping[str, Any]]) -> None:
         """Take the results a (possibly remote) test report carried."""

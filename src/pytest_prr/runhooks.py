@@ -224,10 +224,12 @@ class _ReadinessHooks:
             return report
         account, test = self._attribute(item)
         run = self.runs.run_for(account)
-        if hasattr(item, "findings"):
+        from pytest_prr.builtin import ControlItem
+
+        if isinstance(item, ControlItem):
             if report.when != "call":
                 return report
-            results = run.results_for_control(item, test, call.excinfo)
+            results = run.results_for_control(item, call.excinfo)
         else:
             results = run.results_for_phase(ids, test, report, call.excinfo)
         if results:

@@ -17,18 +17,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_prr.attestations import evaluate as evaluate_attestations
-from pytest_prr.checks.base import run_check
-from pytest_prr.results import Result, Target, build_document, describe_exception
+from pytest_prr.evaluation import BUILTIN_TEST, builtin_controls, evaluate_control, results_of
+from pytest_prr.results import Result, Target, build_document
 from pytest_prr.waivers import Waiver, apply_waivers, function_tags, report_waivers
 
 if TYPE_CHECKING:
     from pytest_prr.attestations import Attestation
     from pytest_prr.catalog import Catalog, Control
-    from pytest_prr.checks.base import Check
     from pytest_prr.snapshot.model import Snapshot
 
-BUILTIN_TEST = "prr::{}"
 #: The fields of a result that re-evaluation must reproduce exactly.
 COMPARED = ("status", "original_status", "message", "evidence", "waiver", "region", "account_id")
 _SHOWN = 160
@@ -71,67 +68,23 @@ def builtin_results(
     *,
     tunables: Mapping[str, Any],
     attestations: Sequence[Attestation] = (),
+    controls: Iterable[str] | None = None,
 ) -> list[Result]:
-    """Every built-in control's results over ``snapshot``, exactly as a run's items make
-    them (a crashed check is one ERROR for the account), before waivers."""
-    # builtin.py is the plugin's side (pytest items); only its registry is needed here.
-    from pytest_prr.builtin import registered_checks
-
-    checks = registered_checks()
-    today = datetime.date.fromisoformat(snapshot.taken_at[:10])
+    """The results of ``controls`` (by default every built-in control) over ``snapshot``,
+    made as a run's items make them, before waivers; evidence through JSON, as recorded."""
+    selected = builtin_controls(catalog) if controls is None else list(controls)
     results: list[Result] = []
-    for control in catalog:
-        test = BUILTIN_TEST.format(control.id)
-        if control.id in checks:
-            results += _check_results(checks[control.id], snapshot, tunables, test)
-        elif control.automation == "attested":
-            results += [
-                _result(snapshot, control.id, scope, None, status, message, evidence, test)
-                for scope, status, message, evidence in evaluate_attestations(
-                    control.id, control.valid_days, attestations, today
-                )
-            ]
-    return results
-
-
-def _check_results(
-    check: Check, snapshot: Snapshot, tunables: Mapping[str, Any], test: str
-) -> list[Result]:
-    try:
-        findings = run_check(check, snapshot, tunables)
-    except Exception as error:
-        message = f"the check crashed: {describe_exception(error, '')}"
-        account = snapshot.account_id
-        return [_result(snapshot, check.control_id, account, None, "error", message, {}, test)]
-    return [
-        _result(
-            snapshot, f.control_id, f.resource_id, f.region, f.status, f.message, f.evidence, test
+    for control_id in selected:
+        findings = evaluate_control(
+            catalog[control_id], snapshot, tunables=tunables, attestations=attestations
         )
-        for f in findings
-    ]
-
-
-def _result(
-    snapshot: Snapshot,
-    control_id: str,
-    resource_id: str,
-    region: str | None,
-    status: str,
-    message: str,
-    evidence: Mapping[str, Any],
-    test: str,
-) -> Result:
-    # Through JSON, as the recorded result went: a tuple in evidence is a list there.
-    return Result(
-        control_id=control_id,
-        resource_id=resource_id,
-        status=status,
-        test=test,
-        message=message,
-        account_id=snapshot.account_id,
-        region=region,
-        evidence=json.loads(json.dumps(evidence)) if evidence else None,
-    )
+        results += [
+            dataclasses.replace(result, evidence=json.loads(json.dumps(result.evidence)))
+            if result.evidence
+            else result
+            for result in results_of(findings, account_id=snapshot.account_id)
+        ]
+    return results
 
 
 def replay(

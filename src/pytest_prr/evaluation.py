@@ -1,0 +1,82 @@
+"""How a built-in control is evaluated: the one path a run's pytest item and ``prr verify``
+both take, so that what verify re-derives is what the run did.
+
+A check control runs its check over the snapshot; a process control (``attested``) is judged
+from the attestations on the snapshot's day. A check that crashes is one ERROR for the
+account, never a control without results.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pytest_prr.attestations import evaluate as evaluate_attestations
+from pytest_prr.checks.base import Finding, run_check
+from pytest_prr.checks.registry import registered_checks
+from pytest_prr.results import Result, describe_exception
+
+if TYPE_CHECKING:
+    from pytest_prr.attestations import Attestation
+    from pytest_prr.catalog import Catalog, Control
+    from pytest_prr.snapshot.model import Snapshot
+
+#: The test a built-in control's results name, the same in every run and every account.
+BUILTIN_TEST = "prr::{}"
+
+
+def builtin_controls(catalog: Catalog) -> list[str]:
+    """The catalog's controls pytest-prr evaluates itself, in catalog order: those with a
+    check, and the process controls evidenced by attestations."""
+    checks = registered_checks()
+    return [c.id for c in catalog if c.id in checks or c.automation == "attested"]
+
+
+def judged_on(snapshot: Snapshot) -> datetime.date:
+    """The day a snapshot's attestations and waivers are judged on: the day it was taken,
+    so a replay gives the verdicts the run gave."""
+    return datetime.date.fromisoformat(snapshot.taken_at[:10])
+
+
+def evaluate_control(
+    control: Control,
+    snapshot: Snapshot,
+    *,
+    tunables: Mapping[str, Any],
+    attestations: Sequence[Attestation] = (),
+) -> list[Finding]:
+    """Every finding of one built-in control over ``snapshot``; none for a control that
+    pytest-prr does not evaluate (a team's own)."""
+    check = registered_checks().get(control.id)
+    if check is not None:
+        try:
+            return run_check(check, snapshot, tunables)
+        except Exception as error:  # a bug in a check: an ERROR, never a silent control
+            message = f"the check crashed: {describe_exception(error, '')}"
+            return [Finding(control.id, snapshot.account_id, None, "error", message, {})]
+    if control.automation == "attested":
+        return [
+            Finding(control.id, scope, None, status, message, evidence)
+            for scope, status, message, evidence in evaluate_attestations(
+                control.id, control.valid_days, attestations, judged_on(snapshot)
+            )
+        ]
+    return []
+
+
+def results_of(findings: Sequence[Finding], *, account_id: str) -> list[Result]:
+    """A built-in control's findings as the results a run records (before waivers)."""
+    return [
+        Result(
+            control_id=finding.control_id,
+            resource_id=finding.resource_id,
+            status=finding.status,
+            test=BUILTIN_TEST.format(finding.control_id),
+            message=finding.message,
+            account_id=account_id,
+            region=finding.region,
+            evidence=finding.evidence or None,
+        )
+        for finding in findings
+    ]
