@@ -112,6 +112,7 @@ class Run:
             "waivers_judged_on": JUDGED_ON,
             "catalog_files": [self.path / "team-catalog.yaml"],
             "attestation_files": [self.path / "attestations.yaml"],
+            "selected_controls": manifest_of(self.bundle)["selected_controls"],
         }
 
 
@@ -481,8 +482,14 @@ def test_writing_again_replaces_a_previous_bundle_whole(run: Run, bundle: Path) 
     reseal(bundle, removed=("junit.xml",))
     inputs = {**run.inputs(), "junit_path": None}
     write_bundle(bundle, document=run.document, **inputs)
-    assert verify_bundle(bundle).problems == ()
     assert not (bundle / "junit.xml").exists()
+    # Without its JUnit nothing shows that the team's test ran: that is the only problem.
+    assert problems(bundle) == {
+        "results.json": [
+            "records 1 result(s) of user tests, but the bundle has no junit.xml to show those "
+            "tests ran"
+        ]
+    }
     assert [p.name for p in bundle.parent.iterdir()] == ["bundle"], "no staging left behind"
 
 
@@ -530,3 +537,95 @@ def test_verify_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit) as exit_:
         main(["verify"])
     assert exit_.value.code == 2
+
+
+def forge(run: Run, tmp_path: Path, results: list[Result], **inputs: Any) -> Path:
+    """A bundle written consistently from forged results: every roll-up rebuilt, every
+    control file derived, every hash right; only re-evaluation and the JUnit can tell."""
+    catalog = builtin_catalog().with_file(run.path / "team-catalog.yaml")
+    document = {**rebuild(run.document, results, catalog), "waivers": run.document["waivers"]}
+    write_bundle(tmp_path / "forged", document=document, **{**run.inputs(), **inputs})
+    return tmp_path / "forged"
+
+
+def test_a_failed_control_whose_results_were_dropped_is_missing(run: Run, tmp_path: Path) -> None:
+    """An auditor's probe: drop SEC-04's results (it failed), rebuild the manifest; the
+    control read not_tested and verify said intact."""
+    kept = [r for r in recorded_results(run.document) if r.control_id != "SEC-04"]
+    found = problems(forge(run, tmp_path, kept))
+    assert found == {
+        f"SEC-04 {resource}": ["re-evaluation gives fail; results.json records none"]
+        for resource in (LEGACY, ORDERS)
+    }
+
+
+def test_dropping_the_control_from_the_selection_too_shows_in_the_junit(
+    run: Run, tmp_path: Path
+) -> None:
+    kept = [r for r in recorded_results(run.document) if r.control_id != "SEC-04"]
+    selected = [c for c in manifest_of(run.bundle)["selected_controls"] if c != "SEC-04"]
+    found = problems(forge(run, tmp_path, kept, selected_controls=selected))
+    assert found == {"SEC-04": ["junit.xml shows its built-in item, but the run did not select it"]}
+
+
+def test_results_rewritten_as_passes_of_an_invented_user_test_fail(
+    run: Run, tmp_path: Path
+) -> None:
+    """The other probe: SEC-04's failures replaced by passes of a test that never ran."""
+    invented = "tests/test_signing.py::test_every_function_is_signed"
+    forged = [
+        dataclasses.replace(r, status="pass", test=invented, message="", evidence=None)
+        if r.control_id == "SEC-04"
+        else r
+        for r in recorded_results(run.document)
+    ]
+    found = problems(forge(run, tmp_path, forged))
+    assert (
+        found[f"SEC-04 {invented}"]
+        == [
+            "results.json records it, junit.xml shows no such test"  # one per function
+        ]
+        * 2
+    )
+    assert found[f"SEC-04 {LEGACY}"] == ["re-evaluation gives fail; results.json records none"]
+
+
+def test_a_user_test_recorded_as_passing_that_failed_in_the_junit(run: Run, tmp_path: Path) -> None:
+    case = '<testcase classname="test_team" name="test_the_account_is_the_teams" time="'
+    junit = (run.path / "junit.xml").read_text()
+    at = junit.index(case)
+    at = junit.index(">", at) + 1
+    (tmp_path / "junit.xml").write_text(f'{junit[:at]}<failure message="no" />{junit[at:]}')
+    forged = forge(run, tmp_path, recorded_results(run.document), junit_path=tmp_path / "junit.xml")
+    assert problems(forged) == {
+        "TM-01 test_team.py::test_the_account_is_the_teams": [
+            "results.json records a pass, junit.xml a failure"
+        ]
+    }
+
+
+def test_the_manifest_records_every_control_the_run_evaluated(run: Run) -> None:
+    assert manifest_of(run.bundle)["selected_controls"] == [
+        c.id for c in builtin_catalog() if c.domain != "TM"
+    ]
+
+
+def test_a_bundle_holds_the_junit_even_without_junitxml(run: Run, tmp_path: Path) -> None:
+    """prr verify needs the JUnit to show that user tests ran: the run writes one for the
+    bundle when --junitxml was not given."""
+    work = Path(
+        shutil.copytree(run.path, tmp_path / "run", ignore=shutil.ignore_patterns("bundle"))
+    )
+    completed = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly"),
+            *("--prr-snapshot=snapshot.json", "--prr-evidence=bundle", "-q"),
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert (work / "bundle" / "junit.xml").is_file()
+    assert verify_bundle(work / "bundle").problems == ()

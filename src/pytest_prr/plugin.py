@@ -108,6 +108,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hooks)
 
 
+@pytest.hookimpl(tryfirst=True)  # before junitxml's, which reads the JUnit path it may set
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -134,6 +135,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 raise pytest.UsageError(f"{flag} needs an account: add --prr-account=NAME")
         config.stash[runs_key] = None
         return
+    if config.option.prr_evidence:
+        _junit_for_the_bundle(config)
     settings = _settings(config)
     if stored:
         accounts = [_stored_account(config, stored)]
@@ -142,6 +145,19 @@ def pytest_configure(config: pytest.Config) -> None:
         if len(accounts) > 1:
             _check_several_accounts(config, accounts)
     _start_runs(config, accounts, settings)
+
+
+def _junit_for_the_bundle(config: pytest.Config) -> None:
+    """An evidence bundle always holds the run's JUnit XML: ``prr verify`` checks the results
+    of users' tests against it. Without ``--junitxml`` it is written to a scratch file."""
+    if config.option.xmlpath or hasattr(config, "workerinput"):
+        return
+    import shutil
+    import tempfile
+
+    scratch = tempfile.mkdtemp(prefix="prr-junit-")
+    config.add_cleanup(lambda: shutil.rmtree(scratch, ignore_errors=True))
+    config.option.xmlpath = str(Path(scratch) / "junit.xml")
 
 
 def _catalog(config: pytest.Config) -> Catalog:

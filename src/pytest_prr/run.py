@@ -43,6 +43,9 @@ class ReadinessRun:
     waivers: list[Waiver] | None = None
     endpoint_url: str | None = None
     results: list[Result] = field(default_factory=list)
+    #: The built-in controls whose items ran (on the controller: reported by every worker),
+    #: whether or not they had resources to judge; an evidence bundle records them.
+    evaluated: set[str] = field(default_factory=set)
     snapshot_path: Path | None = None
     snapshot_sha256: str | None = None
     snapshot_taken_at: str | None = None

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 REPORT_KEY = "prr_results"
 REPORT_ACCOUNT_KEY = "prr_account"
+#: On a built-in item's call report: its control, evaluated (with or without results).
+REPORT_EVALUATED_KEY = "prr_evaluated"
 #: ``workerinput`` entry: per account name, its moto endpoint and snapshot reference.
 WORKER_RUNS_KEY = "prr_runs"
 #: The rendered reports: format (``report.outputs.FORMATS``) -> the option naming its file.
@@ -171,7 +173,7 @@ class _ReadinessHooks:
             if not ids:
                 continue
             try:
-                account, _ = self._attribute(item)
+                account, test = self._attribute(item)
             except LookupError:
                 unattributed.append(item.nodeid)
                 continue
@@ -180,6 +182,7 @@ class _ReadinessHooks:
                 control_properties(
                     ids,
                     self.runs.catalog,
+                    test=test,
                     account=run.account.name,
                     account_id=run.account.account_id,
                     regions=run.account.regions,
@@ -230,6 +233,8 @@ class _ReadinessHooks:
             if report.when != "call":
                 return report
             results = run.results_for_control(item, call.excinfo)
+            report.__dict__[REPORT_EVALUATED_KEY] = item.control_id
+            report.__dict__[REPORT_ACCOUNT_KEY] = account
         else:
             results = run.results_for_phase(ids, test, report, call.excinfo)
         if results:
@@ -239,9 +244,11 @@ class _ReadinessHooks:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
-            self.runs.add_reported(
-                getattr(report, REPORT_ACCOUNT_KEY, None), getattr(report, REPORT_KEY, [])
-            )
+            account = getattr(report, REPORT_ACCOUNT_KEY, None)
+            self.runs.add_reported(account, getattr(report, REPORT_KEY, []))
+            evaluated = getattr(report, REPORT_EVALUATED_KEY, None)
+            if evaluated is not None:
+                self.runs.run_for(account).evaluated.add(evaluated)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:
@@ -346,6 +353,7 @@ class _EvidenceHooks:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from pytest_prr.evaluation import builtin_controls
         from pytest_prr.evidence import EvidenceError, write_bundle
 
         config = self.config
@@ -368,6 +376,11 @@ class _EvidenceHooks:
                 waivers_judged_on=self.run.judged_on if waivers else None,
                 catalog_files=[Path(p) for p in config.getini("prr_catalog")],
                 attestation_files=[Path(p) for p in config.getini("prr_attestations")],
+                selected_controls=[
+                    control
+                    for control in builtin_controls(self.runs.catalog)
+                    if control in self.run.evaluated
+                ],
             )
         except (EvidenceError, OSError) as error:
             if reporter is not None:

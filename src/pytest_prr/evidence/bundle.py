@@ -58,6 +58,7 @@ def write_bundle(
     waivers_judged_on: datetime.date | None = None,
     catalog_files: Sequence[Path] = (),
     attestation_files: Sequence[Path] = (),
+    selected_controls: Sequence[str] = (),
     created_at: datetime.datetime | None = None,
 ) -> Path:
     """Write the bundle of one run into ``directory``; return the manifest's path.
@@ -65,6 +66,8 @@ def write_bundle(
     ``directory`` must be absent, empty, or a previous bundle, which is replaced whole.
     The bundle is built beside it and renamed into place, so a crash leaves the previous
     bundle or none, never a manifest describing files that are not there.
+    ``selected_controls`` are the built-in controls the run evaluated: ``prr verify``
+    re-evaluates each, so a control's results cannot vanish from the bundle unnoticed.
     """
     if waivers_file is not None and waivers_judged_on is None:
         raise ValueError("waivers_file needs waivers_judged_on: verify re-applies them that day")
@@ -102,6 +105,7 @@ def write_bundle(
             "targets": document["targets"],
             "command_line": list(command_line),
             "tunables": dict(sorted(tunables.items())),
+            "selected_controls": list(selected_controls),
             "inputs": inputs,
             "files": {rel: fingerprint(path) for rel, path in sorted(files_in(staging).items())},
         }

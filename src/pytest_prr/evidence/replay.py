@@ -96,30 +96,54 @@ def replay(
     attestations: Sequence[Attestation] = (),
     waivers: Sequence[Waiver] = (),
     judged_on: datetime.date | None = None,
+    selected: Sequence[str] | None = None,
 ) -> Replay:
-    """Compare the built-in results ``document`` records with a fresh evaluation."""
-    expected = builtin_results(snapshot, catalog, tunables=tunables, attestations=attestations)
+    """Compare the built-in results ``document`` records with a fresh evaluation of every
+    control the run ``selected``: a selected control's results missing, extra or different
+    are mismatches, and so is a built-in result of a control the run did not select.
+    ``selected`` None (a bundle from before selections were recorded) re-evaluates the
+    controls that have built-in results, and says so."""
+    known = builtin_controls(catalog)
+    recorded = recorded_results(document)
+    builtin = [r for r in recorded if r.test == BUILTIN_TEST.format(r.control_id)]
+    ran = {result.control_id for result in builtin}
+    notes: list[str] = []
+    mismatches: list[tuple[str, str]] = []
+    if selected is None:
+        selected = [control_id for control_id in known if control_id in ran]
+        notes.append(
+            "the manifest records no selected controls (a bundle of an older pytest-prr): only "
+            "the controls with built-in results were re-evaluated"
+        )
+    mismatches += [
+        (control_id, f"selected, but not a built-in control of catalog {catalog.version}")
+        for control_id in selected
+        if control_id not in known
+    ]
+    chosen = [control_id for control_id in known if control_id in selected]
+    expected = builtin_results(
+        snapshot, catalog, tunables=tunables, attestations=attestations, controls=chosen
+    )
     if waivers:
         assert judged_on is not None, "waivers are judged on a day"
         tags_of = function_tags(snapshot)
         expected = apply_waivers(expected, waivers, today=judged_on, tags_of=tags_of)
-    recorded = recorded_results(document)
-    builtin = [r for r in recorded if r.test == BUILTIN_TEST.format(r.control_id)]
-    ran = {result.control_id for result in builtin}
-    mismatches: list[tuple[str, str]] = []
-    for control in catalog:
-        if control.id in ran:
-            mismatches += _compare(
-                control,
-                [r for r in builtin if r.control_id == control.id],
-                [r for r in expected if r.control_id == control.id],
-            )
-    notes = _user_test_note(r for r in recorded if r.test != BUILTIN_TEST.format(r.control_id))
-    not_recorded = sorted({r.control_id for r in expected} - ran, key=list(catalog.controls).index)
-    if not_recorded:
+    for control_id in chosen:
+        mismatches += _compare(
+            catalog[control_id],
+            [r for r in builtin if r.control_id == control_id],
+            [r for r in expected if r.control_id == control_id],
+        )
+    mismatches += [
+        (control_id, "results.json records its built-in results, but the run did not select it")
+        for control_id in sorted(ran - set(chosen))
+    ]
+    notes += _user_test_note(r for r in recorded if r.test != BUILTIN_TEST.format(r.control_id))
+    unselected = [control_id for control_id in known if control_id not in selected]
+    if unselected:
         notes.append(
-            f"{len(not_recorded)} built-in control(s) have results on this snapshot but none "
-            f"in the results (not selected in the run?): {', '.join(not_recorded)}"
+            f"{len(unselected)} built-in control(s) were not selected in the run, so not "
+            f"tested: {', '.join(unselected)}"
         )
     return Replay(tuple(mismatches), tuple(notes), len(builtin))
 

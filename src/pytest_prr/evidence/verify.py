@@ -20,6 +20,7 @@ from pytest_prr.attestations import Attestation, AttestationError, load_attestat
 from pytest_prr.catalog import Catalog, CatalogError, builtin_catalog
 from pytest_prr.evidence.bundle import (
     CONTROLS,
+    JUNIT,
     MANIFEST,
     RESULTS,
     SNAPSHOT,
@@ -29,6 +30,7 @@ from pytest_prr.evidence.bundle import (
     fingerprint,
     read_manifest,
 )
+from pytest_prr.evidence.junit import junit_problems
 from pytest_prr.evidence.replay import inconsistencies, replay
 from pytest_prr.report.json_document import DocumentError, validate_document
 from pytest_prr.snapshot.model import Snapshot
@@ -173,6 +175,7 @@ def _replay(
         attestations=attestations,
         waivers=waivers or (),
         judged_on=judged_on,
+        selected=manifest.get("selected_controls"),
     )
     problems = [Problem(where, what) for where, what in found.mismatches]
     problems += [
@@ -183,6 +186,12 @@ def _replay(
     ]
     problems += _target_problems(manifest, document, snapshot.account_id, digest)
     problems += _control_file_problems(document, catalog, present, manifest["files"])
+    problems += [
+        Problem(where, what)
+        for where, what in junit_problems(
+            document, manifest.get("selected_controls"), present.get(JUNIT)
+        )
+    ]
     return problems, [*notes, *found.notes], found.reevaluated
 
 

@@ -15,11 +15,13 @@ def control_properties(
     control_ids: Iterable[str],
     catalog: Catalog,
     *,
+    test: str,
     account: str,
     account_id: str,
     regions: Iterable[str],
 ) -> list[tuple[str, str]]:
-    """``prr_control`` and framework refs per control, then the target of the run."""
+    """``prr_control`` and framework refs per control, then the test the results name
+    (``prr_test``, which ``prr verify`` matches them by) and the target of the run."""
     properties: list[tuple[str, str]] = []
     for control_id in control_ids:
         control = catalog[control_id]
@@ -28,6 +30,7 @@ def control_properties(
         for key, refs in control.frameworks.items():
             properties.extend((f"prr_{key}", ref) for ref in refs)
     properties += [
+        ("prr_test", test),
         ("prr_account", account),
         ("prr_account_id", account_id),
         ("prr_regions", ",".join(regions)),
