@@ -12,10 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_prr.attestations import evaluate
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.checks.base import Finding, run_check
-from pytest_prr.checks.registry import registered_checks
+from pytest_prr.evaluation import builtin_controls, evaluate_control
 from pytest_prr.results import build_document
 from pytest_prr.run import ReadinessRun
 from pytest_prr.snapshot.model import Snapshot
@@ -55,21 +53,9 @@ def account_run(snapshot: Snapshot, *, user_test_status: str = "pass") -> Readin
     """Every built-in control evaluated over ``snapshot``, plus one user's test."""
     run = ReadinessRun(account=snapshot.account, catalog=CATALOG, tunables=TUNABLES)
     run.use_stored_snapshot(None, snapshot, "0" * 64)
-    checks = registered_checks()
-    today = datetime.date.fromisoformat(snapshot.taken_at[:10])
-    for control in CATALOG:
-        if control.id in checks:
-            findings = run_check(checks[control.id], snapshot, TUNABLES)
-        elif control.automation == "attested":
-            findings = [
-                Finding(control.id, scope, None, status, message, evidence)
-                for scope, status, message, evidence in evaluate(
-                    control.id, control.valid_days, [], today
-                )
-            ]
-        else:
-            continue
-        run.results.extend(run.results_for_findings(findings, f"prr::{control.id}"))
+    for control_id in builtin_controls(CATALOG):
+        findings = evaluate_control(CATALOG[control_id], snapshot, tunables=TUNABLES)
+        run.results.extend(run.results_for_findings(findings))
     message = "" if user_test_status == "pass" else "PITR is off"
     run.results.extend(run.results_for(["DAT-01"], USER_TEST, user_test_status, message))
     return run

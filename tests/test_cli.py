@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from documents import account_run, account_snapshot, document
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.cli import main
 
@@ -17,7 +18,7 @@ def test_catalog_lists_every_control(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["catalog"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"pytest-prr catalog {builtin_catalog().version}: 65 controls"
-    assert lines[1].split()[:3] == ["SEC-01", "high", "function"] or lines[1].startswith("SEC-01")
+    assert lines[1] == "SEC-01   high     function Runtime is supported"
     assert [line.split()[0] for line in lines[1:]] == list(builtin_catalog().controls)
 
 
@@ -46,3 +47,47 @@ def test_console_script_is_installed() -> None:
     assert prr.is_file(), "pytest-prr is not installed with its console script"
     completed = subprocess.run([prr, "--version"], capture_output=True, text=True, check=True)
     assert completed.stdout.startswith("pytest-prr ")
+
+
+COMMANDS = ("catalog", "merge", "export-asff", "report", "guardrails", "verify")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_s_help_lists_its_exit_statuses(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "exit status:\n  0  " in help_text and "\n  2  usage error" in help_text
+
+
+def results_document(tmp_path: Path) -> Path:
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(document(account_run(account_snapshot("111111111111")))))
+    return path
+
+
+def test_report_never_writes_over_its_input_or_an_existing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = results_document(tmp_path)
+    before = source.read_bytes()
+    assert main(["report", str(source), "--markdown", str(source)]) == 2
+    assert "is also an input" in capsys.readouterr().err
+    (tmp_path / "r.html").write_text("mine")
+    assert main(["report", str(source), "--html", str(tmp_path / "r.html")]) == 2
+    assert "exists; pass --force to replace it" in capsys.readouterr().err
+    assert (tmp_path / "r.html").read_text() == "mine" and source.read_bytes() == before
+    assert main(["report", str(source), "--html", str(tmp_path / "r.html"), "--force"]) == 0
+
+
+def test_export_asff_never_writes_over_its_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = results_document(tmp_path)
+    before = source.read_bytes()
+    assert main(["export-asff", str(source), "-o", str(source), "--force"]) == 2
+    assert "is also an input" in capsys.readouterr().err
+    assert source.read_bytes() == before

@@ -259,7 +259,7 @@ def test_prr_merge_writes_the_merged_document(
     orders = write(tmp_path / "orders.json", document(ORDERS))
     payments = write(tmp_path / "payments.json", document(PAYMENTS))
     out = tmp_path / "org" / "results.json"
-    assert main(["merge", str(out), str(orders), str(payments)]) == 0
+    assert main(["merge", "-o", str(out), str(orders), str(payments)]) == 0
     assert without_time(json.loads(out.read_text())) == without_time(document(ORDERS, PAYMENTS))
     assert capsys.readouterr().out == (
         f"prr merge: 2 documents, 2 targets, 61/65 controls tested; written to {out}\n"
@@ -281,7 +281,7 @@ def test_prr_merge_refuses_bad_inputs_with_exit_2(
     if contents is not None:
         (tmp_path / "b.json").write_text(contents)
     out = tmp_path / "out.json"
-    assert main(["merge", str(out), str(orders), str(tmp_path / "b.json")]) == 2
+    assert main(["merge", "-o", str(out), str(orders), str(tmp_path / "b.json")]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
 
@@ -291,7 +291,7 @@ def test_prr_merge_refuses_a_file_given_twice(
 ) -> None:
     write(tmp_path / "a.json", document(ORDERS))
     monkeypatch.chdir(tmp_path)
-    assert main(["merge", "out.json", "a.json", str(tmp_path / "a.json")]) == 2
+    assert main(["merge", "-o", "out.json", "a.json", str(tmp_path / "a.json")]) == 2
     assert capsys.readouterr().err == (
         f"prr merge: {tmp_path / 'a.json'} is given twice (also as a.json)\n"
     )
@@ -301,9 +301,39 @@ def test_prr_merge_allow_overlap(tmp_path: Path) -> None:
     first = write(tmp_path / "first.json", document(ORDERS))
     rerun = write(tmp_path / "rerun.json", document(ORDERS, generated_at=LATER))
     out = tmp_path / "out.json"
-    assert main(["merge", str(out), str(first), str(rerun)]) == 2
-    assert main(["merge", "--allow-overlap", str(out), str(first), str(rerun)]) == 0
+    assert main(["merge", "-o", str(out), str(first), str(rerun)]) == 2
+    assert main(["merge", "--allow-overlap", "-o", str(out), str(first), str(rerun)]) == 0
     assert json.loads(out.read_text())["summary"] == document(ORDERS)["summary"]
+
+
+def test_prr_merge_never_overwrites_an_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``prr merge prod.json dr.json`` once overwrote prod.json with dr.json alone, and
+    ``prr merge a.json a.json b.json`` its own input (issue 15)."""
+    prod = write(tmp_path / "prod.json", document(ORDERS))
+    dr = write(tmp_path / "dr.json", document(PAYMENTS))
+    before = prod.read_bytes()
+    with pytest.raises(SystemExit) as usage:
+        main(["merge", str(prod), str(dr)])
+    assert usage.value.code == 2 and "-o/--output" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    assert main(["merge", "-o", "prod.json", "prod.json", "dr.json"]) == 2
+    assert "prod.json is also an input" in capsys.readouterr().err
+    assert main(["merge", "-o", str(tmp_path / "." / "dr.json"), "prod.json", "dr.json"]) == 2
+    assert prod.read_bytes() == before
+
+
+def test_prr_merge_replaces_an_existing_output_only_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = write(tmp_path / "orders.json", document(ORDERS))
+    out = write(tmp_path / "out.json", {"kept": True})
+    assert main(["merge", "-o", str(out), str(orders)]) == 2
+    assert f"{out} exists; pass --force to replace it" in capsys.readouterr().err
+    assert json.loads(out.read_text()) == {"kept": True}
+    assert main(["merge", "-o", str(out), "--force", str(orders)]) == 0
+    assert json.loads(out.read_text())["targets"] == document(ORDERS)["targets"]
 
 
 def test_account_run_helper_is_a_real_run() -> None:

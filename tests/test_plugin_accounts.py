@@ -173,7 +173,7 @@ def test_two_accounts_in_one_run_equal_the_merge_of_a_run_per_account(
     run: Callable[..., Any] = project.run_json
     prod, prod_alone = run("--prr-account=prod", "-p", "no:xdist", name="prod.json", builtin=True)
     dr, _ = run("--prr-account=dr", "-p", "no:xdist", name="dr.json", builtin=True)
-    assert main(["merge", str(project.path / "merged.json"), "prod.json", "dr.json"]) == 0
+    assert main(["merge", "-o", str(project.path / "merged.json"), "prod.json", "dr.json"]) == 0
     merged = json.loads((project.path / "merged.json").read_text())
     both = ("--prr-account=prod", "--prr-account=dr")
     result, serial = run(*both, "-p", "no:xdist", name="serial.json", builtin=True)

@@ -264,7 +264,7 @@ def test_prr_report_needs_an_output(
     document: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["report", str(_write(tmp_path / "prr.json", document))]) == 2
-    assert "give at least one output: --html, --csv, --md" in capsys.readouterr().err
+    assert "give at least one output: --html, --csv, --markdown" in capsys.readouterr().err
 
 
 def test_prr_report_says_when_it_cannot_write(

@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from pytest_prr.catalog import load_catalog
+from pytest_prr.commands.outputs import OutputRefused, add_force, check_outputs, command_parser
 from pytest_prr.report.asff import FindingError, to_asff, validate_findings
 from pytest_prr.report.json_document import DocumentError
 
 
 def register(commands: Any) -> None:
-    export = commands.add_parser(
+    export = command_parser(
+        commands,
         "export-asff",
+        statuses={0: "findings written (and imported)", 1: "the import into Security Hub failed"},
         help="write the failed and errored resources as AWS Security Finding Format findings",
         description=(
             "One ASFF finding per resource a control failed or could not evaluate, written as "
@@ -27,6 +30,7 @@ def register(commands: Any) -> None:
     export.add_argument(
         "-o", "--output", type=Path, metavar="OUT.json", help="write the findings here"
     )
+    add_force(export)
     export.add_argument(
         "--catalog",
         type=Path,
@@ -56,6 +60,10 @@ def _export_command(args: argparse.Namespace) -> int:
         return _fail("--profile, --region and --endpoint-url only apply with --import")
     if args.profile and args.endpoint_url:
         return _fail("give either --profile or --endpoint-url, not both")
+    try:
+        check_outputs([args.output] if args.output else [], [args.document], force=args.force)
+    except OutputRefused as error:
+        return _fail(str(error))
     catalog = load_catalog()
     for path in args.catalog:
         catalog = catalog.with_file(path)

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from pytest_prr.catalog import Catalog, load_catalog
+from pytest_prr.commands.outputs import command_parser
 
 
 def register(commands: Any) -> None:
-    catalog = commands.add_parser("catalog", help="list the controls of the catalog")
+    catalog = command_parser(
+        commands, "catalog", statuses={0: "listed"}, help="list the controls of the catalog"
+    )
     catalog.add_argument(
         "--catalog",
         type=Path,

@@ -13,12 +13,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_prr.commands.outputs import command_parser
 from pytest_prr.guardrails import ARTIFACTS, Artifact
 
 
 def register(commands: Any) -> None:
-    guardrails = commands.add_parser(
-        "guardrails", help="the SCP, permissions boundary and conformance pack for GOV/IAM-04"
+    guardrails = command_parser(
+        commands,
+        "guardrails",
+        statuses={0: "done", 1: "files differ from the packaged ones; nothing written"},
+        help="the SCP, permissions boundary and conformance pack for GOV/IAM-04",
     )
     actions = guardrails.add_subparsers(title="actions", required=True, metavar="ACTION")
     export = actions.add_parser("export", help="write the guardrail files into DIR")

@@ -8,23 +8,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_prr.commands.outputs import OutputRefused, add_force, check_outputs, command_parser
 from pytest_prr.merge import MergeError, merge_documents
 from pytest_prr.report.json_document import write_document
 
 
 def register(commands: Any) -> None:
-    merge = commands.add_parser(
+    merge = command_parser(
+        commands,
         "merge",
+        statuses={0: "merged and written"},
         help="merge the results documents of separate runs (e.g. one CI job per account)",
         description=(
             "Merge prr-results/1 documents into the document one run over all their targets "
-            "would have written. Each account and region may appear in one input only."
+            "would have written. Each account and region may appear in one input only.\n\n"
+            "  prr merge -o org.json prod.json dr.json"
         ),
     )
-    merge.add_argument("output", type=Path, metavar="OUT.json", help="the merged document")
     merge.add_argument(
         "inputs", type=Path, nargs="+", metavar="IN.json", help="results documents (--prr-json)"
     )
+    merge.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT.json", help="the merged document"
+    )
+    add_force(merge)
     merge.add_argument(
         "--allow-overlap",
         action="store_true",
@@ -37,9 +44,10 @@ def register(commands: Any) -> None:
 def _merge_command(args: argparse.Namespace) -> int:
     try:
         _refuse_repeated(args.inputs)
+        check_outputs([args.output], args.inputs, force=args.force)
         documents = {str(path): _read(path) for path in args.inputs}
         merged = merge_documents(documents, allow_overlap=args.allow_overlap)
-    except MergeError as error:
+    except (MergeError, OutputRefused) as error:
         print(f"prr merge: {error}", file=sys.stderr)
         return 2
     write_document(merged, args.output)

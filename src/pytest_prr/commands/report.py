@@ -14,25 +14,38 @@ from pathlib import Path
 from typing import Any
 
 from pytest_prr.catalog import load_catalog
+from pytest_prr.commands.outputs import OutputRefused, add_force, check_outputs, command_parser
 from pytest_prr.report.json_document import DocumentError, validate_document
 from pytest_prr.report.outputs import render, write_text
 
 _OUTPUTS = (
     ("html", "--html", "a self-contained HTML report (matrix, frameworks, every resource)"),
     ("csv", "--csv", "a CSV table: one row per control and resource, with frameworks"),
-    ("markdown", "--md", "a Markdown checklist for a pull-request comment or a wiki"),
+    ("markdown", "--markdown", "a Markdown checklist for a pull-request comment or a wiki"),
 )
+#: Older spellings of the output options, kept working.
+_ALIASES = {"--markdown": ("--md",)}
 
 
 def register(commands: Any) -> None:
-    report = commands.add_parser(
+    report = command_parser(
+        commands,
         "report",
+        statuses={0: "every report written"},
         help="render a results document (--prr-json) as HTML, CSV or Markdown",
         description="Render a prr-results/1 document as HTML, CSV and/or Markdown.",
     )
     report.add_argument("document", type=Path, metavar="IN.json", help="the results document")
     for kind, flag, help_text in _OUTPUTS:
-        report.add_argument(flag, dest=kind, type=Path, metavar="PATH", help=f"write {help_text}")
+        report.add_argument(
+            flag,
+            *_ALIASES.get(flag, ()),
+            dest=kind,
+            type=Path,
+            metavar="PATH",
+            help=f"write {help_text}",
+        )
+    add_force(report)
     report.add_argument(
         "--catalog",
         type=Path,
@@ -51,8 +64,9 @@ def _report_command(args: argparse.Namespace) -> int:
         print(f"prr report: give at least one output: {flags}", file=sys.stderr)
         return 2
     try:
+        check_outputs(wanted.values(), [args.document], force=args.force)
         document = _read_document(args.document)
-    except (OSError, DocumentError) as error:
+    except (OSError, DocumentError, OutputRefused) as error:
         print(f"prr report: {error}", file=sys.stderr)
         return 2
     catalog = load_catalog()

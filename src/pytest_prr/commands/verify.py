@@ -7,17 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_prr.commands.outputs import command_parser
 from pytest_prr.evidence import EvidenceError, verify_bundle
 
 
 def register(commands: Any) -> None:
-    verify = commands.add_parser(
+    verify = command_parser(
+        commands,
         "verify",
+        statuses={0: "the bundle is intact", 1: "something in the bundle does not verify"},
         help="check an evidence bundle (--prr-evidence): hashes, and the results re-evaluated",
         description=(
             "Re-hash every file of an evidence bundle against its manifest.json, re-evaluate "
-            "the snapshot with the bundled inputs, and compare with the recorded results. "
-            "Exit 0 when intact, 1 when anything does not verify, 2 on usage errors."
+            "the snapshot with the bundled inputs, and compare with the recorded results."
         ),
     )
     verify.add_argument("directory", type=Path, metavar="DIR", help="the evidence bundle")
