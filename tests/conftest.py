@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 
+# Loaded before any in-process pytest run: pytester unloads the modules a run imports, and
+# PyYAML's C parser, once loaded, keeps building nodes of the first yaml module's classes,
+# which a yaml module imported again no longer recognises.
+import pytest_prr.catalog  # noqa: F401
 from pytest_prr.motoserver import MotoServer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -44,11 +44,40 @@ def test_profile_role_and_endpoint_accounts(tmp_path: Path) -> None:
     assert settings.resolve("moto").account_id == "123456789012"
 
 
-def test_prr_toml_wins_over_pyproject(tmp_path: Path) -> None:
-    settings_from(tmp_path, '[tool.prr.accounts.moto]\nregions = ["eu-west-1"]\n')
+def test_prr_toml_and_pyproject_s_tool_prr_together_are_refused(tmp_path: Path) -> None:
+    """A prr.toml that only defines an account silently replaced pyproject's tunables, and
+    OBS-02 turned from FAIL to PASS (issue 15)."""
+    settings_from(tmp_path, "[tool.prr.tunables]\nprr_log_retention_min_days = 400\n")
+    with pytest.raises(AccountError, match=r"both .*prr.toml and .*pyproject.toml \[tool.prr\]"):
+        settings_from(tmp_path, '[accounts.moto]\nregions = ["ap-south-1"]\n', "prr.toml")
+
+
+def test_prr_toml_beside_a_pyproject_without_tool_prr(tmp_path: Path) -> None:
+    settings_from(tmp_path, "[tool.ruff]\nline-length = 100\n")
     settings = settings_from(tmp_path, '[accounts.moto]\nregions = ["ap-south-1"]\n', "prr.toml")
     assert settings.resolve("moto").regions == ("ap-south-1",)
     assert settings.source == tmp_path / "prr.toml"
+
+
+def test_the_default_credential_chain(tmp_path: Path) -> None:
+    settings = settings_from(
+        tmp_path,
+        """
+        [tool.prr.accounts.ci]
+        account_id = "111122223333"
+        regions = ["eu-west-1"]
+        credentials = "default"
+        """,
+    )
+    ci = settings.resolve("ci")
+    assert (ci.mode, ci.profile, ci.role_arn, ci.endpoint_url) == ("live", None, None, None)
+    assert "the default credential chain" in ci.describe()
+    with pytest.raises(AccountError, match='credentials may only be "default"'):
+        settings_from(
+            tmp_path,
+            '[tool.prr.accounts.ci]\naccount_id = "111122223333"\n'
+            'regions = ["eu-west-1"]\ncredentials = "env"\n',
+        )
 
 
 def test_no_configuration_still_knows_moto(tmp_path: Path) -> None:
@@ -73,7 +102,8 @@ def test_no_configuration_still_knows_moto(tmp_path: Path) -> None:
         ),
         (
             'account_id = "111122223333"\nregions = ["eu-west-1"]',
-            "set exactly one of profile, role_arn or endpoint_url (got none)",
+            'set exactly one of profile, role_arn, endpoint_url or credentials = "default" '
+            "(got none)",
         ),
         (
             'account_id = "111122223333"\nregions = ["eu-west-1"]\nprofile = "p"\n'

@@ -91,3 +91,14 @@ def test_export_asff_never_writes_over_its_input(
     assert main(["export-asff", str(source), "-o", str(source), "--force"]) == 2
     assert "is also an input" in capsys.readouterr().err
     assert source.read_bytes() == before
+
+
+def test_export_asff_with_an_unknown_profile_says_so_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "aws-config").write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    source = results_document(tmp_path)
+    assert main(["export-asff", str(source), "--import", "--profile", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("prr export-asff: the AWS profile 'nope' is not configured")

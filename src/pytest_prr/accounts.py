@@ -1,7 +1,8 @@
 """Which AWS account a run targets, and a boto3 session that reaches it.
 
 Accounts are named in ``[tool.prr.accounts.NAME]`` of pyproject.toml, or ``[accounts.NAME]``
-of a prr.toml beside it (which wins, like ruff.toml over pyproject.toml). The reserved name
+of a prr.toml beside it; a project that configures both is refused, since one would silently
+replace the other (its tunables included). The reserved name
 ``moto`` needs no configuration: a moto server on loopback inside this process.
 A live or endpoint account must prove who it is (STS) before anything runs.
 """
@@ -23,7 +24,9 @@ ROLE_SESSION_NAME = "pytest-prr"
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$")
-_TARGET_KEYS = ("profile", "role_arn", "endpoint_url")
+_TARGET_KEYS = ("profile", "role_arn", "endpoint_url", "credentials")
+#: ``credentials = "default"``: the default credential chain (CI's environment, OIDC).
+DEFAULT_CREDENTIALS = "default"
 _KEYS = {"account_id", "regions", "external_id", *_TARGET_KEYS}
 
 
@@ -50,8 +53,14 @@ class Account:
         return self.regions[0]
 
     def describe(self) -> str:
+        if self.profile:
+            live = f"profile {self.profile}"
+        elif self.role_arn:
+            live = f"role {self.role_arn}"
+        else:
+            live = "the default credential chain"
         how = {
-            "live": f"profile {self.profile}" if self.profile else f"role {self.role_arn}",
+            "live": live,
             "endpoint": f"endpoint {self.endpoint_url}",
             "moto": "moto server on loopback",
         }.get(self.mode, self.mode)
@@ -88,6 +97,11 @@ def read_account_settings(rootpath: Path) -> AccountSettings:
     prr_toml = rootpath / "prr.toml"
     pyproject = rootpath / "pyproject.toml"
     if prr_toml.is_file():
+        if pyproject.is_file() and _load_toml(pyproject).get("tool", {}).get("prr"):
+            raise AccountError(
+                f"both {prr_toml} and {pyproject} [tool.prr] configure pytest-prr; keep one "
+                "of them (neither silently replaces the other, tunables included)"
+            )
         settings, prefix, source = _load_toml(prr_toml), "", prr_toml
     elif pyproject.is_file():
         settings = _load_toml(pyproject).get("tool", {}).get("prr", {})
@@ -149,8 +163,13 @@ def _parse_account(name: str, entry: Any, where: str) -> Account:
     targets = [key for key in _TARGET_KEYS if key in entry]
     if len(targets) != 1:
         raise AccountError(
-            f"{where}: set exactly one of profile, role_arn or endpoint_url "
-            f"(got {', '.join(targets) or 'none'})"
+            f"{where}: set exactly one of profile, role_arn, endpoint_url or "
+            f'credentials = "default" (got {", ".join(targets) or "none"})'
+        )
+    if "credentials" in entry and entry["credentials"] != DEFAULT_CREDENTIALS:
+        raise AccountError(
+            f'{where}: credentials may only be "default" (the default credential chain: the '
+            f"environment, web identity, an instance role), got {entry['credentials']!r}"
         )
     for key in (*targets, "external_id"):
         if key in entry and (not isinstance(entry[key], str) or not entry[key]):

@@ -6,6 +6,7 @@ importing boto3.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -13,7 +14,17 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+    SSOError,
+    SSOTokenLoadError,
+    UnauthorizedSSOTokenError,
+)
 
 from pytest_prr.accounts import ROLE_SESSION_NAME, Account, AccountError
 
@@ -25,6 +36,11 @@ CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
 #: An emulator answers at once and does not throttle; an operation it does not implement
 #: answers 500, which must not be retried ten times with backoff.
 EMULATOR_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1})
+#: The identity check answers a person at a terminal: an unreachable endpoint or a refused
+#: token is said within seconds, not after the snapshot's patient backoff.
+IDENTITY_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=15
+)
 
 
 class TargetSession(boto3.Session):
@@ -81,6 +97,17 @@ def open_session(
 
 
 def _session(account: Account, endpoint_url: str | None) -> TargetSession:
+    try:
+        return _open(account, endpoint_url)
+    except ProfileNotFound as error:
+        raise AccountError(
+            f"account {account.name!r}: AWS profile {account.profile!r} is not configured on "
+            "this machine; create it (aws configure --profile NAME, or aws configure sso) or "
+            'name another, or use credentials = "default" for the environment\'s credentials'
+        ) from error
+
+
+def _open(account: Account, endpoint_url: str | None) -> TargetSession:
     if account.mode == "moto":
         if endpoint_url is None:
             raise AccountError("the moto account needs its server's endpoint URL")
@@ -98,18 +125,29 @@ def _session(account: Account, endpoint_url: str | None) -> TargetSession:
         )
     if account.profile is not None:
         return TargetSession(profile_name=account.profile, region_name=account.region)
+    if account.role_arn is None:  # credentials = "default": the default credential chain
+        return TargetSession(region_name=account.region)
     return _assume_role_session(account)
 
 
 def _assume_role_session(account: Account) -> TargetSession:
     """Assume ``role_arn`` from the default credential chain, refreshed before expiry."""
     source = botocore.session.Session()
+    source_credentials = source.get_credentials()
+    if source_credentials is None:
+        raise AccountError(
+            f"account {account.name!r}: assuming {account.role_arn} needs credentials to assume "
+            "it with, and the default chain found none (no AWS_* variables, profile, web "
+            "identity or instance role); in CI, run the step that provides them (OIDC: "
+            "aws-actions/configure-aws-credentials) before pytest"
+        )
     extra_args: dict[str, str] = {"RoleSessionName": ROLE_SESSION_NAME}
     if account.external_id:
         extra_args["ExternalId"] = account.external_id
     fetcher = AssumeRoleCredentialFetcher(
-        client_creator=source.create_client,
-        source_credentials=source.get_credentials(),
+        # In the account's region: a CI runner often sets none, and STS then cannot be asked.
+        client_creator=functools.partial(source.create_client, region_name=account.region),
+        source_credentials=source_credentials,
         role_arn=account.role_arn,
         extra_args=extra_args,
     )
@@ -127,11 +165,10 @@ def verify_identity(session: boto3.Session, account: Account) -> str:
     be asked: running controls against the wrong account is worse than not running them.
     """
     try:
-        identity = session.client("sts").get_caller_identity()
+        identity = session.client("sts", config=IDENTITY_CLIENT_CONFIG).get_caller_identity()
     except (ClientError, BotoCoreError) as error:
         raise AccountError(
-            f"account {account.name!r}: STS GetCallerIdentity failed, so the target cannot be "
-            f"verified; nothing was run: {error}"
+            f"account {account.name!r}: {credential_problem(account, error)}; nothing was run"
         ) from error
     if identity["Account"] != account.account_id:
         raise AccountError(
@@ -140,6 +177,36 @@ def verify_identity(session: boto3.Session, account: Account) -> str:
             "aborting before any test runs"
         )
     return identity["Arn"]
+
+
+#: Error codes of credentials that were valid once and are no more.
+_EXPIRED = ("ExpiredToken", "ExpiredTokenException", "RequestExpired")
+
+
+def credential_problem(account: Account, error: Exception) -> str:
+    """What went wrong with an account's credentials, and what fixes it, in one sentence."""
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        text = error.response.get("Error", {}).get("Message", "")
+        if error.operation_name == "AssumeRole":
+            return (
+                f"cannot assume {account.role_arn} ({code}: {text}); the role's trust policy "
+                "must allow the caller (and external_id must match)"
+            )
+        if code in _EXPIRED:
+            return (
+                f"the credentials have expired ({code}); refresh them (aws sso login, a new "
+                "session token, or re-run the CI step that provides them)"
+            )
+        return f"STS GetCallerIdentity was refused ({code}: {text}); check the credentials"
+    if isinstance(error, SSOError | SSOTokenLoadError | UnauthorizedSSOTokenError):
+        profile = f" --profile {account.profile}" if account.profile else ""
+        return f"the AWS SSO session has expired or was never started; run aws sso login{profile}"
+    if isinstance(error, NoCredentialsError):
+        return "no credentials were found for it; configure a profile, a role or the environment"
+    if isinstance(error, EndpointConnectionError | ConnectTimeoutError):
+        return f"the STS endpoint cannot be reached ({error}); check the network or endpoint_url"
+    return f"STS GetCallerIdentity failed ({type(error).__name__}: {error})"
 
 
 def emulator_environment(region: str) -> dict[str, str]:

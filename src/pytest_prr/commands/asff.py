@@ -90,11 +90,19 @@ def _export_command(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace, findings: list[dict[str, Any]]) -> int:
+    from botocore.exceptions import ProfileNotFound
+
     from pytest_prr.securityhub import SecurityHubImportError, import_findings, import_session
 
-    session = import_session(
-        profile=args.profile, region=args.region, endpoint_url=args.endpoint_url
-    )
+    try:
+        session = import_session(
+            profile=args.profile, region=args.region, endpoint_url=args.endpoint_url
+        )
+    except ProfileNotFound:
+        return _fail(
+            f"the AWS profile {args.profile!r} is not configured on this machine; create it "
+            "(aws configure --profile NAME) or name another with --profile"
+        )
     try:
         outcome = import_findings(session, findings)
     except SecurityHubImportError as error:
