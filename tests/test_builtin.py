@@ -22,6 +22,9 @@ IDS = ["SEC-01", "SEC-02", "IAM-02", "OBS-01"]
         ("SEC-*", ["SEC-01", "SEC-02"], []),
         ("sec-02, iam-02", ["SEC-02", "IAM-02"], []),
         ("SEC-*,XYZ-*", ["SEC-01", "SEC-02"], ["XYZ-*"]),
+        # Given empty it selects nothing: once it silently ran every control.
+        ("", [], ["''"]),
+        (" , ", [], ["' , '"]),
     ],
 )
 def test_select_controls(patterns, selected, unmatched) -> None:
@@ -162,10 +165,34 @@ def test_no_builtin_and_deselection(builtin_project) -> None:
     result.assert_outcomes(passed=1, failed=1, deselected=1)
 
 
-def test_unknown_control_selection_and_bad_tunable_are_usage_errors(builtin_project) -> None:
-    result = builtin_project.run("--prr-account=moto", "--prr-controls=FIN-*,XYZ-9", builtin=True)
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--prr-controls=FIN-*,XYZ-9", "*--prr-controls: XYZ-9 matches no built-in control*"),
+        ("--prr-controls=", "*--prr-controls: '' matches no built-in control*"),
+    ],
+)
+def test_a_selection_of_nothing_stops_the_run_before_moto_starts(
+    builtin_project, option: str, message: str
+) -> None:
+    """Once refused only after moto started, the account was seeded and read, and a 0 %
+    matrix was printed (issue 15): the seed hook must not have run."""
+    builtin_project.conftest(
+        """
+        import pathlib
+
+        def pytest_prr_seed_account(session, account):
+            pathlib.Path("seeded").write_text("yes")
+        """
+    )
+    result = builtin_project.run("--prr-account=moto", option, builtin=True)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--prr-controls: XYZ-9 matches no built-in control*"])
+    result.stderr.fnmatch_lines([message])
+    assert not (builtin_project.path / "seeded").exists()
+    assert "prr control coverage" not in result.stdout.str()
+
+
+def test_a_bad_tunable_is_a_usage_error(builtin_project) -> None:
     builtin_project.pyproject("[tool.prr.tunables]\nprr_max_memory_mb = '3008'\n")
     result = builtin_project.run("--prr-account=moto", builtin=True)
     assert result.ret == pytest.ExitCode.USAGE_ERROR

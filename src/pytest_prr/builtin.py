@@ -16,6 +16,7 @@ import pytest
 from pytest_prr.api import MARKER
 
 if TYPE_CHECKING:
+    from pytest_prr.catalog import Catalog
     from pytest_prr.results import Result
     from pytest_prr.run import ReadinessRun
     from pytest_prr.runs import ReadinessRuns
@@ -27,11 +28,14 @@ def select_controls(
     control_ids: Iterable[str], patterns: str | None
 ) -> tuple[list[str], list[str]]:
     """The control IDs matching ``--prr-controls`` (comma-separated globs, e.g.
-    ``SEC-*,IAM-02``; all when None) and the patterns that matched nothing."""
+    ``SEC-*,IAM-02``; all when None) and the patterns that matched nothing; an option given
+    empty selects nothing, never everything."""
     ids = list(control_ids)
-    if not patterns:
+    if patterns is None:
         return ids, []
     wanted = [pattern.strip().upper() for pattern in patterns.split(",") if pattern.strip()]
+    if not wanted:
+        return [], [repr(patterns)]
     selected = [cid for cid in ids if any(fnmatch.fnmatchcase(cid, p) for p in wanted)]
     unmatched = [p for p in wanted if not any(fnmatch.fnmatchcase(cid, p) for cid in ids)]
     return selected, unmatched
@@ -93,6 +97,20 @@ class ControlItem(pytest.Item):
         return self.path, None, f"prr built-in control {self.control_id}"
 
 
+def selected_controls(catalog: Catalog, patterns: str | None) -> list[str]:
+    """The built-in controls ``--prr-controls`` selects; a usage error for a pattern that
+    matches none, checked when the run is configured, before any AWS call."""
+    from pytest_prr.evaluation import builtin_controls
+
+    selected, unmatched = select_controls(builtin_controls(catalog), patterns)
+    if unmatched:
+        raise pytest.UsageError(
+            f"--prr-controls: {', '.join(unmatched)} matches no built-in control "
+            "(`prr catalog` lists them)"
+        )
+    return selected
+
+
 def control_items(session: pytest.Session, runs: ReadinessRuns, patterns: str | None) -> list[Any]:
     """The built-in items of this run, in catalog order (the same in every xdist worker).
 
@@ -100,15 +118,9 @@ def control_items(session: pytest.Session, runs: ReadinessRuns, patterns: str | 
     ``prr::SEC-01[prod]``, named so that ``-k prod`` selects one account's items, and in the
     account's ``xdist_group`` so that ``--dist loadgroup`` keeps an account on one worker.
     """
-    from pytest_prr.evaluation import builtin_controls
     from pytest_prr.multiaccount import account_marks
 
-    selected, unmatched = select_controls(builtin_controls(runs.catalog), patterns)
-    if unmatched:
-        raise pytest.UsageError(
-            f"--prr-controls: {', '.join(unmatched)} matches no built-in control "
-            "(`prr catalog` lists them)"
-        )
+    selected = selected_controls(runs.catalog, patterns)
     items = []
     for account, run in runs.runs.items():
         for control_id in selected:

@@ -258,6 +258,10 @@ def _start_runs(config: pytest.Config, accounts: list[Account], settings: Accoun
         tunables = catalog.tunables(settings.tunables, settings.tunables_origin)
     except CatalogError as error:
         raise pytest.UsageError(f"prr: {error}") from error
+    if not config.option.prr_no_builtin:
+        from pytest_prr.builtin import selected_controls
+
+        selected_controls(catalog, config.option.prr_controls)
     attestations = _attestations(config, catalog)
     waivers = _waivers(config, catalog)
     runs = ReadinessRuns(
