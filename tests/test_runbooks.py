@@ -1,4 +1,5 @@
-"""The runbooks the catalog's remediation links to exist and have what on-call needs."""
+"""The runbooks the catalog's remediation names ship with the package, print with
+``prr runbook``, and have what on-call needs."""
 
 from __future__ import annotations
 
@@ -7,49 +8,62 @@ from pathlib import Path
 
 import pytest
 
+from pytest_prr import runbooks
 from pytest_prr.catalog import builtin_catalog
+from pytest_prr.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
-RUNBOOKS = ROOT / "docs" / "runbooks"
-LINK = re.compile(r"docs/runbooks/[\w.-]+\.md")
+RUNBOOKS = Path(runbooks.__file__).parent
 #: The failure modes and procedures the runbook set must cover, by the control that links it.
 REQUIRED_LINKS = {
-    "OBS-03": "error-spike.md",
-    "OBS-04": "throttling.md",
-    "REL-02": "throttling.md",
-    "REL-08": "timeout-cold-start.md",
-    "REL-01": "dlq-growth.md",
-    "REL-05": "dlq-growth.md",
-    "DEP-01": "failed-deployment-rollback.md",
-    "DEP-02": "failed-deployment-rollback.md",
-    "DAT-01": "secret-rotation-failure.md",
-    "SEC-01": "runtime-upgrade.md",
-    "DEP-06": "README.md",
+    "OBS-03": "error-spike",
+    "OBS-04": "throttling",
+    "REL-02": "throttling",
+    "REL-08": "timeout-cold-start",
+    "REL-01": "dlq-growth",
+    "REL-05": "dlq-growth",
+    "DEP-01": "failed-deployment-rollback",
+    "DEP-02": "failed-deployment-rollback",
+    "DAT-01": "secret-rotation-failure",
+    "SEC-01": "runtime-upgrade",
+    "DEP-06": "README",
 }
 PAGES = sorted(path for path in RUNBOOKS.glob("*.md") if path.name != "README.md")
 
 
 def _links() -> dict[str, set[str]]:
     return {
-        control.id: set(LINK.findall(control.remediation))
+        control.id: set(runbooks.referenced(control.remediation))
         for control in builtin_catalog()
-        if LINK.search(control.remediation)
+        if runbooks.referenced(control.remediation)
     }
 
 
-def test_every_runbook_link_in_the_catalog_resolves() -> None:
+def test_every_runbook_the_catalog_names_ships_with_the_package() -> None:
     links = _links()
-    broken = {
-        cid: sorted(p for p in paths if not (ROOT / p).is_file()) for cid, paths in links.items()
-    }
-    assert not {cid: paths for cid, paths in broken.items() if paths}
+    assert sum(map(len, links.values())) >= 11
+    broken = {cid: sorted(set(names) - set(runbooks.names())) for cid, names in links.items()}
+    assert not {cid: names for cid, names in broken.items() if names}
+
+
+def test_no_remediation_points_at_a_repository_path() -> None:
+    """A pip user or an auditor has no docs/ folder (issue 15)."""
+    assert not [c.id for c in builtin_catalog() if "docs/" in c.remediation]
+
+
+def test_prr_runbook_prints_one_and_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["runbook", "dlq-growth"]) == 0
+    assert capsys.readouterr().out == runbooks.text("dlq-growth")
+    assert main(["runbook"]) == 0
+    assert capsys.readouterr().out.split() == runbooks.names()
+    assert main(["runbook", "dlq"]) == 2
+    assert "no runbook 'dlq'" in capsys.readouterr().err
 
 
 def test_the_failure_modes_are_linked_from_their_controls() -> None:
     links = _links()
     missing = {
         cid: name for cid, name in REQUIRED_LINKS.items()
-        if f"docs/runbooks/{name}" not in links.get(cid, set())
+        if name not in links.get(cid, set())
     }  # fmt: skip
     assert not missing
 
@@ -60,7 +74,7 @@ def test_every_runbook_is_reachable_from_the_index_and_the_catalog() -> None:
     assert len(PAGES) >= 8
     for page in PAGES:
         assert f"]({page.name})" in index, page.name
-    assert {f"docs/runbooks/{page.name}" for page in PAGES} <= linked
+    assert {page.stem for page in PAGES} <= linked
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda path: path.stem)
