@@ -577,3 +577,12 @@ def test_fin02_an_oversized_memory_fails_though_the_timeout_is_missing() -> None
     del function["Timeout"]
     finding = check("FIN-02", snap(function), "fail")
     assert "MemorySize 4096 MB > 3008" in finding.message and "Timeout not read" in finding.message
+
+
+def test_a_default_left_unset_is_named_not_shown_as_none() -> None:
+    """'logs in format None' told a reader nothing (issue 15): the default is named."""
+    unset = fn(TracingConfig=None, LoggingConfig={})
+    for control in ("OBS-01", "OBS-07"):
+        finding = run(control, snap(unset))
+        assert finding.status == "fail" and "None" not in finding.message, finding.message
+        assert "default" in finding.message

@@ -623,3 +623,34 @@ def test_sec03_a_dropped_environment_key_is_an_error_not_a_fail() -> None:
     )
     finding = evaluate("SEC-03", make_function(Environment=ENV_CLEAN, KMSKeyArn=dropped))
     assert_status(finding, "error", "does not return KMSKeyArn", "cannot be decided")
+
+
+def test_iam03_on_the_basic_execution_role_names_the_scoped_replacement() -> None:
+    """AWS's own AWSLambdaBasicExecutionRole fails IAM-03; the remedy was 'rewrite it'
+    (issue 15). The failure now gives the statement scoped to the function's log group."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": "*",
+            }
+        ],
+    }
+    role = make_role(
+        AttachedManagedPolicies=[{"PolicyName": "AWSLambdaBasicExecutionRole", "PolicyArn": BASIC}]
+    )
+    policies = {
+        BASIC: {"PolicyName": "AWSLambdaBasicExecutionRole", "Arn": BASIC, "Document": document}
+    }
+    finding = evaluate("IAM-03", make_function("orders"), role=role, policies=policies)
+    assert_status(
+        finding,
+        "fail",
+        "replace AWSLambdaBasicExecutionRole with an inline policy allowing logs:CreateLogStream "
+        f"and logs:PutLogEvents on arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/"
+        "orders:*",
+    )
+    other = evaluate("IAM-03", role=role_with(allow("s3:PutObject"))[0], policies={})
+    assert "replace AWSLambdaBasicExecutionRole" not in other.message

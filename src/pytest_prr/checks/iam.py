@@ -167,6 +167,23 @@ def _risky(name: str, document_json: str) -> tuple[list[str], list[str]]:
     return risky, _describe(unknown_actions(name, document))
 
 
+#: AWS's managed policy that grants a function's log actions on every resource.
+BASIC_EXECUTION = "AWSLambdaBasicExecutionRole"
+
+
+def _scoped_logs_remedy(function: Mapping[str, Any], risky: list[str]) -> str:
+    """For a role whose risky grants come from AWSLambdaBasicExecutionRole, the statement
+    that replaces it, scoped to this function's own log group."""
+    if not any(BASIC_EXECUTION in grant for grant in risky):
+        return ""
+    region, account = function["FunctionArn"].split(":")[3:5]
+    group = f"/aws/lambda/{function['FunctionName']}"
+    return (
+        f"; replace {BASIC_EXECUTION} with an inline policy allowing logs:CreateLogStream and "
+        f"logs:PutLogEvents on arn:aws:logs:{region}:{account}:log-group:{group}:*"
+    )
+
+
 @_role_check("IAM-03")
 def no_risky_actions_on_all_resources(
     function: Mapping[str, Any], role: Mapping[str, Any], context: Context
@@ -183,7 +200,8 @@ def no_risky_actions_on_all_resources(
     if risky:
         return failed(
             f"{function['FunctionName']}: role {role['RoleName']} allows write, permissions-"
-            f"management or tagging actions on all resources: {_show(risky)}",
+            f"management or tagging actions on all resources: {_show(risky)}"
+            f"{_scoped_logs_remedy(function, risky)}",
             **evidence,
             **listed("risky_grants", risky),
             **listed("unknown_actions", unknown),

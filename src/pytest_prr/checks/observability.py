@@ -33,7 +33,8 @@ def active_tracing(function: Mapping[str, Any], context: Context) -> Verdict:
     name = function["FunctionName"]
     mode = (function.get("TracingConfig") or {}).get("Mode")
     if mode != "Active":
-        return failed(f"{name} has X-Ray tracing mode {mode}, not Active.", TracingMode=mode)
+        shown = mode or "PassThrough (Lambda's default: no tracing mode set)"
+        return failed(f"{name} has X-Ray tracing mode {shown}, not Active.", TracingMode=mode)
     return passed(f"{name} has X-Ray active tracing.", TracingMode=mode)
 
 
@@ -200,8 +201,9 @@ def structured_logs(function: Mapping[str, Any], context: Context) -> Verdict:
         "levels": {source: _shown(entry) for source, entry in sources.items()},
     }
     if log_format != "JSON" and not powertools:
+        shown = log_format or "Text (Lambda's default: no log format set)"
         return failed(
-            f"{name} logs in format {log_format} without Powertools logging, not JSON.",
+            f"{name} logs in format {shown} without Powertools logging, not JSON.",
             **evidence,
         )
     if sources:
