@@ -186,3 +186,14 @@ def test_emulator_gaps_name_only_catalog_controls() -> None:
     }
     assert "moto" not in gaps["SEC-03"]  # moto 5.2.5 stores KMSKeyArn; LocalStack does not
     assert "localstack" in gaps["SEC-03"]
+
+
+def test_docs_controls_md_is_the_catalog_rendered() -> None:
+    """docs/controls.md is the reviewed contract of every control in this repository; after a
+    catalog change regenerate it: prr catalog --format markdown > docs/controls.md"""
+    from pytest_prr.emulators import gaps_by_control, profiles
+    from pytest_prr.report.catalog_markdown import render_catalog
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "controls.md"
+    rendered = render_catalog(builtin_catalog(), emulator_gaps=gaps_by_control(profiles()))
+    assert page.read_text() == rendered, "stale: prr catalog --format markdown > docs/controls.md"

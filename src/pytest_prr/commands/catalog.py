@@ -27,9 +27,10 @@ def register(commands: Any) -> None:
     catalog.add_argument("--domain", action="append", default=[], help="only these domains")
     catalog.add_argument(
         "--format",
-        choices=("table", "json"),
+        choices=("table", "json", "markdown"),
         default="table",
-        help="table (default) or json with rules, rationale, remediation and mappings",
+        help="table (default), or json or markdown with rules, rationale, remediation, "
+        "tunables, mappings and emulator gaps",
     )
     catalog.set_defaults(handler=_catalog_command)
 
@@ -51,6 +52,12 @@ def _catalog_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         json.dump(_catalog_json(catalog, controls), sys.stdout, indent=2)
         print()
+    elif args.format == "markdown":
+        from pytest_prr.emulators import gaps_by_control, profiles
+        from pytest_prr.report.catalog_markdown import render_catalog
+
+        gaps = gaps_by_control(profiles())
+        print(render_catalog(catalog, controls, emulator_gaps=gaps), end="")
     else:
         print(f"pytest-prr catalog {catalog.version}: {len(controls)} controls")
         for control in controls:
