@@ -143,13 +143,14 @@ def test_an_invalid_input_is_named() -> None:
 
 
 def test_different_catalogs_are_refused() -> None:
+    version = CATALOG.version
     other = document(PAYMENTS)
-    other["tool"]["catalog_version"] = "1.0.0+team.0123456789ab"
+    other["tool"]["catalog_version"] = f"{version}+team.0123456789ab"
     with pytest.raises(MergeError) as refused:
         merge_documents({"a.json": document(ORDERS), "b.json": other})
     assert str(refused.value).startswith(
-        "the inputs come from different catalog versions (1.0.0 in a.json; "
-        "1.0.0+team.0123456789ab in b.json)"
+        f"the inputs come from different catalog versions ({version} in a.json; "
+        f"{version}+team.0123456789ab in b.json)"
     )
 
 
