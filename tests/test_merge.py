@@ -52,6 +52,10 @@ def test_merging_two_accounts_equals_one_run_over_both() -> None:
         {"orders.json": document(ORDERS), "payments.json": document(PAYMENTS)}, generated_at=LATER
     )
     assert without_time(merged) == without_time(together)
+    # The verdict and the requirement counts are rebuilt from the merged controls, not copied.
+    assert merged["summary"]["readiness"] == together["summary"]["readiness"]
+    assert merged["summary"]["readiness"]["verdict"] == "not_ready"
+    assert merged["summary"]["requirements"] == together["summary"]["requirements"]
     assert merged["generated_at"] == "2026-11-28T14:30:00Z"
     validate_document(merged)
 
