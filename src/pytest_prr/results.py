@@ -135,6 +135,8 @@ class Target:
     snapshot_mode: str | None = None
     #: The emulator behind a moto or endpoint target, as detected: name and version.
     emulator: Mapping[str, Any] | None = None
+    #: Who read the account: the STS caller identity that verified a live or endpoint target.
+    caller_arn: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -154,6 +156,8 @@ class Target:
                 "name": self.emulator["name"],
                 "version": self.emulator.get("version"),
             }
+        if self.caller_arn:
+            target["caller_arn"] = self.caller_arn
         return target
 
 
