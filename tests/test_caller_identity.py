@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import pytest_prr.catalog  # noqa: F401  (see below)
 from conftest import Project
 from pytest_prr import sessions
-
-# pytest_prr.catalog (and with it yaml) is imported here rather than first inside a pytester
-# in-process run, which unloads the modules it imported: yaml's C loader does not survive
-# being imported a second time.
+from pytest_prr.report.markdown import code
 
 MOTO_CALLER = "arn:aws:sts::123456789012:user/moto"
 TESTS = """
@@ -58,10 +54,14 @@ def test_a_live_account_records_its_caller(
 ) -> None:
     live_profile(project, moto_endpoint, tmp_path, monkeypatch)
     project.tests(TESTS)
-    result, document = project.run_json("--prr-account=prod", *workers)
+    result, document = project.run_json(
+        "--prr-account=prod", "--prr-markdown=checklist.md", "--prr-html=report.html", *workers
+    )
     result.assert_outcomes(passed=1)
     [target] = document["targets"]
     assert (target["mode"], target["caller_arn"]) == ("live", MOTO_CALLER)
+    assert f"| live | {code(MOTO_CALLER)} |" in (project.path / "checklist.md").read_text()
+    assert f"<code>{MOTO_CALLER}</code>" in (project.path / "report.html").read_text()
 
 
 def test_an_endpoint_account_records_its_caller(project: Project, moto_endpoint: str) -> None:

@@ -4,12 +4,15 @@ lumped), the statement that framework mappings are informative, and coverage las
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.report.headline import INFORMATIVE_MAPPING, REQUIREMENT_LABELS, provenance
+from pytest_prr.report.html import render_html
+from pytest_prr.report.markdown import render_markdown
 from pytest_prr.report.terminal import render_headline
 from pytest_prr.results import Result, build_document
 from report_documents import PROD, WHEN, report_document
@@ -124,3 +127,93 @@ def test_targets_that_are_not_a_real_account_read_now_say_so(
 ) -> None:
     line = provenance({"account": "acme", "account_id": "111122223333", **target})
     assert line == (None if expected is None else f"acme (111122223333): {expected}")
+
+
+def test_markdown_opens_with_the_verdict_and_counts_requirements_apart(document) -> None:
+    emulated = json.loads(json.dumps(document))
+    emulated["targets"][1] = {
+        "account": "moto",
+        "account_id": "123456789012",
+        "regions": ["us-east-1"],
+        "mode": "moto",
+        "emulator": {"name": "moto", "version": "5.2.5"},
+    }
+    lines = render_markdown(emulated).splitlines()
+    assert lines[:5] == [
+        "## Production readiness checklist",
+        "",
+        f"**{VERDICT}**",
+        "",
+        "- ⚠ **moto (123456789012): moto 5.2.5 emulator — not evidence about a real account**",
+    ]
+    header = "| Framework | Requirements | " + " | ".join(REQUIREMENT_LABELS.values()) + " |"
+    table = lines.index(header)
+    iso = emulated["summary"]["requirements"]["iso27001_2022"]
+    assert lines[table + 2] == (
+        "| ISO/IEC 27001:2022 Annex A | 40 | "
+        + " | ".join(str(iso[key]) for key in REQUIREMENT_LABELS)
+        + " |"
+    )
+    assert f"_{INFORMATIVE_MAPPING}_" in lines
+    coverage = next(i for i, line in enumerate(lines) if line.startswith("Coverage "))
+    assert table < coverage < lines.index(next(line for line in lines if "| Account |" in line))
+    prod = next(line for line in lines if line.startswith("| payments-prod |"))
+    assert "| live | `arn:aws:sts::111111111111:assumed-role/prr-readonly/pytest-prr` |" in prod
+
+
+def test_markdown_no_longer_counts_waived_or_not_applicable_requirements_as_met(
+    document,
+) -> None:
+    text = render_markdown(document)
+    assert "requirements met" not in text
+    iso = document["summary"]["requirements"]["iso27001_2022"]
+    assert iso["not_applicable"] > 0
+    assert f"| 40 | {iso['met']} | {iso['waived']} | {iso['not_applicable']} |" in text
+
+
+def test_html_headline_comes_before_coverage_and_names_requirement_statuses(document) -> None:
+    html = render_html(document)
+    summary = html[html.index('<section id="summary">') : html.index('<section id="targets">')]
+    verdict = summary.index(f'data-verdict="not_ready">{VERDICT}</p>')
+    provenance_at = summary.index(
+        "<li>payments-dr (222222222222): replayed snapshot taken 2026-11-27T08:00:00Z in live "
+        "mode</li>"
+    )
+    requirements = summary.index('<table class="requirements" id="requirements">')
+    informative = summary.index(INFORMATIVE_MAPPING)
+    coverage = summary.index("Coverage 94.0%: 63 of 67 controls tested")
+    assert verdict < provenance_at < requirements < informative < coverage
+    assert "<meter" not in html and "<progress" not in html
+    for label in REQUIREMENT_LABELS.values():
+        assert f'<th class="num">{label}</th>' in summary
+    frameworks = html[
+        html.index('<section id="frameworks">') : html.index('<section id="waivers">')
+    ]
+    assert INFORMATIVE_MAPPING in frameworks
+    assert '<span class="badge st-fail">unmet</span>' in frameworks
+    assert '<span class="badge st-pass">met</span>' in frameworks
+    assert '<span class="badge st-not_applicable">no applicable control</span>' in frameworks
+    assert ">pass</span></td>\n<td>" not in frameworks
+
+
+def test_html_targets_show_the_caller_and_an_unverified_snapshot(document) -> None:
+    unverified = json.loads(json.dumps(document))
+    unverified["targets"][1]["snapshot_verified"] = False
+    html = render_html(unverified)
+    assert (
+        '<td class="wrap"><code>arn:aws:sts::111111111111:assumed-role/prr-readonly/pytest-prr'
+        "</code></td>" in html
+    )
+    assert '<strong class="gap">not verified</strong>' in html
+    assert (
+        "replayed snapshot taken 2026-11-27T08:00:00Z in live mode, snapshot not verified" in html
+    )
+    assert "(not verified)" in render_markdown(unverified)
+
+
+def test_a_target_from_aws_cannot_inject_markup_into_the_headline(document) -> None:
+    hostile = json.loads(json.dumps(document))
+    hostile["targets"][1]["account"] = "<script>alert(1)</script>"
+    html = render_html(hostile)
+    assert "<li>&lt;script&gt;alert(1)&lt;/script&gt; (222222222222): replayed" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; (222222222222)" in render_markdown(hostile)
