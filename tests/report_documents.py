@@ -24,6 +24,7 @@ PROD = Target(
     mode="live",
     snapshot_taken_at="2026-11-28T12:00:00Z",
     snapshot_sha256="ab" * 32,
+    caller_arn="arn:aws:sts::111111111111:assumed-role/prr-readonly/pytest-prr",
 )
 DR = Target(
     account="payments-dr",

@@ -52,6 +52,10 @@ def test_merging_two_accounts_equals_one_run_over_both() -> None:
         {"orders.json": document(ORDERS), "payments.json": document(PAYMENTS)}, generated_at=LATER
     )
     assert without_time(merged) == without_time(together)
+    # The verdict and the requirement counts are rebuilt from the merged controls, not copied.
+    assert merged["summary"]["readiness"] == together["summary"]["readiness"]
+    assert merged["summary"]["readiness"]["verdict"] == "not_ready"
+    assert merged["summary"]["requirements"] == together["summary"]["requirements"]
     assert merged["generated_at"] == "2026-11-28T14:30:00Z"
     validate_document(merged)
 
@@ -143,13 +147,14 @@ def test_an_invalid_input_is_named() -> None:
 
 
 def test_different_catalogs_are_refused() -> None:
+    version = CATALOG.version
     other = document(PAYMENTS)
-    other["tool"]["catalog_version"] = "1.0.0+team.0123456789ab"
+    other["tool"]["catalog_version"] = f"{version}+team.0123456789ab"
     with pytest.raises(MergeError) as refused:
         merge_documents({"a.json": document(ORDERS), "b.json": other})
     assert str(refused.value).startswith(
-        "the inputs come from different catalog versions (1.0.0 in a.json; "
-        "1.0.0+team.0123456789ab in b.json)"
+        f"the inputs come from different catalog versions ({version} in a.json; "
+        f"{version}+team.0123456789ab in b.json)"
     )
 
 

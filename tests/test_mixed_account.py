@@ -222,7 +222,7 @@ def test_a_moto_run_lists_every_failing_resource_under_its_control(
     moto = installed_version("moto")
     assert document["targets"][0]["emulator"] == {"name": "moto", "version": moto}
     result.stdout.fnmatch_lines(
-        [f"prr: moto is the emulator moto {moto}: results are about the emulator, not evidence*"]
+        [f"moto (123456789012): moto {moto} emulator — not evidence about a real account"]
     )
     # The fields moto drops were recorded by pytest-prr's server, and the verdicts say so.
     rel01 = next(c for c in document["controls"] if c["id"] == "REL-01")

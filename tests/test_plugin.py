@@ -214,12 +214,26 @@ def test_moto_run_records_every_outcome_in_a_schema_valid_matrix(
     assert summary["controls_total"] == len(builtin_catalog())
     assert summary["controls_tested"] == 6
     assert summary["by_status"]["not_tested"] == len(builtin_catalog()) - 6
+    untested = len(builtin_catalog()) - 6
+    moto = importlib.metadata.version("moto")
     result.stdout.fnmatch_lines(
         [
             "*prr control coverage: moto (123456789012, us-east-1; moto server on loopback)*",
-            "domain*controls*tested*pass*fail*error*n/a*not tested*coverage",
-            "SEC  Function security * 8 * 1 * 1 * 0 * 0 * 0 * 7 * 12.5%",
-            f"total * {len(builtin_catalog())} * 6 * 3 * 1 * 1 * 1 *",
+            f"Not ready: 1 control fails, 1 cannot be evaluated, {untested} not tested",
+            f"moto (123456789012): moto {moto} emulator — not evidence about a real account",
+            "Requirements by status:",
+            "  ISO/IEC 27001:2022 Annex A, * requirements: * met, * met only through waivers, "
+            "* no applicable control, * unmet, * cannot be evaluated, * not tested",
+            "  SOC 2 *",
+            "  NIST *",
+            "Framework mappings are informative: they show which requirements the automated "
+            "evidence supports, not a certification of the framework.",
+            f"Coverage *%: 6 of {len(builtin_catalog())} controls tested "
+            "(a failing control counts as tested)",
+            "",
+            "domain*controls*tested*pass*fail*error*waived*n/a*not tested*coverage",
+            "SEC  Function security * 8 * 1 * 1 * 0 * 0 * 0 * 0 * 7 * 12.5%",
+            f"total * {len(builtin_catalog())} * 6 * 3 * 1 * 1 * 0 * 1 *",
             "ERROR*REL-02*Reserved concurrency set (medium)",
             "*error: 123456789012 [[]test_readiness.py::test_api_error_is_an_error[]] "
             "ResourceNotFoundException: *GetFunctionConcurrency operation*",

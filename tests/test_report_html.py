@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.report.html import code_spans, evidence_excerpt, render_html
 from pytest_prr.report.markdown import render_markdown
-from pytest_prr.results import STATUSES
+from pytest_prr.results import STATUSES, Result, build_document
 from report_documents import (
     EXPIRED_WAIVER,
     IMG_MESSAGE,
@@ -26,6 +26,7 @@ from report_documents import (
     SCRIPT_NAME,
     STALE_WAIVER,
     WAIVER,
+    WHEN,
     function_arn,
     report_document,
     team_catalog,
@@ -106,7 +107,7 @@ def test_team_control_renders_without_rationale_unless_its_catalog_is_given(
 ) -> None:
     without = render_html(document)
     assert "ORD-02 Orders table has point-in-time recovery" in without
-    assert "Not in catalog 1.0.0" in without
+    assert f"Not in catalog {builtin_catalog().version}" in without
     with_team = render_html(document, catalog=team_catalog())
     assert "Orders are the system of record for payment and fulfilment." in with_team
     assert "Not in catalog" not in with_team
@@ -268,3 +269,58 @@ def test_the_emulator_of_a_target_is_named(document: dict[str, Any]) -> None:
     }
     assert "<td>endpoint, emulator localstack 2026.3.0</td>" in render_html(emulated)
     assert "endpoint, emulator localstack 2026.3.0" in render_markdown(emulated)
+
+
+@pytest.fixture(scope="module")
+def covered_but_failing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page of a run that tested every control (coverage 100%) and failed 17 and could
+    not evaluate 2: what once read as a full green bar."""
+    catalog = builtin_catalog()
+    status_of = {control.id: "pass" for control in catalog}
+    status_of.update({control.id: "fail" for control in list(catalog)[:17]})
+    status_of.update({"GOV-01": "error", "GOV-02": "error"})
+    results = [
+        Result(control_id, PROD.account_id, status, f"prr::{control_id}")
+        for control_id, status in status_of.items()
+    ]
+    document = build_document(catalog, [PROD], results, tool_version="0", generated_at=WHEN)
+    assert document["summary"]["coverage_pct"] == 100.0
+    path = tmp_path_factory.mktemp("failing") / "prr-report.html"
+    path.write_text(render_html(document), encoding="utf-8")
+    return path
+
+
+def test_a_failing_run_reads_not_ready_first_and_shows_no_full_success_bar(
+    browser: Browser, covered_but_failing: Path
+) -> None:
+    page = _open(browser, covered_but_failing).page
+    first = page.locator("#summary > :not(h2)").first
+    assert first.get_attribute("id") == "verdict"
+    assert first.inner_text() == "Not ready: 17 controls fail, 2 cannot be evaluated, 0 not tested"
+    assert first.evaluate("e => getComputedStyle(e).color") == "rgb(207, 34, 46)"  # --fail
+
+    def top(selector: str) -> float:
+        box = page.locator(selector).bounding_box()
+        assert box is not None, selector
+        return box["y"]
+
+    assert top("#verdict") < top("#requirements") < top("#coverage")
+    full_bars = page.evaluate(
+        """() => [...document.querySelectorAll('meter, progress, [role="progressbar"]')]
+            .filter(bar => Number(bar.value ?? bar.getAttribute('aria-valuenow'))
+                           >= Number(bar.max ?? bar.getAttribute('aria-valuemax')))
+            .map(bar => bar.outerHTML)"""
+    )
+    assert full_bars == []
+    wide_green = page.evaluate(
+        """() => {
+            const green = ['rgb(26, 127, 55)', 'rgb(218, 251, 225)'];  // --pass, --pass-bg
+            const width = document.querySelector('#summary').getBoundingClientRect().width;
+            return [...document.querySelectorAll('body *')]
+                .filter(e => green.includes(getComputedStyle(e).backgroundColor))
+                .filter(e => e.getBoundingClientRect().width > width / 3)
+                .map(e => e.outerHTML.slice(0, 120));
+        }"""
+    )
+    assert wide_green == []
+    page.context.close()

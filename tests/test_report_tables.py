@@ -147,7 +147,7 @@ def test_checklist_lists_failures_waivers_and_attention(document: dict[str, Any]
 def test_markdown_from_aws_renders_as_text_on_github(document: dict[str, Any]) -> None:
     text = render_markdown(document)
     tags = _html_tags(text)
-    assert tags <= {"h2", "h3", "p", "strong", "ul", "li", "code", "sub"} | {
+    assert tags <= {"h2", "h3", "p", "strong", "em", "ul", "li", "code", "sub"} | {
         "table",
         "thead",
         "tbody",

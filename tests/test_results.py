@@ -157,3 +157,108 @@ def test_requirement_with_an_untested_control_is_not_a_pass() -> None:
 def test_packaged_schema_is_the_published_one(results_schema: dict) -> None:
     published = json.loads((SHARED / "spec" / "results.schema.json").read_text())
     assert results_schema == published
+
+
+def requirement(document: dict, framework: str, ref: str) -> dict:
+    return next(r for r in document["frameworks"][framework] if r["ref"] == ref)
+
+
+def shared_requirement(framework: str) -> tuple[str, list[str]]:
+    """A requirement of ``framework`` and its controls, mapped to two controls or more, so
+    that a roll-up over several statuses can be seen."""
+    catalog = builtin_catalog()
+    mapped = [
+        (ref, [c.id for c in catalog if ref in c.frameworks[framework]])
+        for ref in catalog.frameworks[framework].by_ref
+    ]
+    return next((ref, ids) for ref, ids in mapped if len(ids) >= 2)
+
+
+def test_a_requirement_met_only_through_waivers_is_not_met() -> None:
+    ref, control_ids = shared_requirement("soc2_2017")
+    results = [result(control_ids[0], "waived"), *(result(c, "pass") for c in control_ids[1:])]
+    document = build_document(builtin_catalog(), [TARGET], results, tool_version="0")
+    assert requirement(document, "soc2_2017", ref)["status"] == "waived"
+    counts = document["summary"]["requirements"]["soc2_2017"]
+    assert counts["waived"] >= 1
+    assert counts["met"] == 0
+
+
+def test_a_requirement_whose_controls_were_all_not_applicable_has_no_positive_evidence() -> None:
+    ref, control_ids = shared_requirement("nist_csf_2")
+    results = [result(c, "not_applicable") for c in control_ids]
+    document = build_document(builtin_catalog(), [TARGET], results, tool_version="0")
+    assert requirement(document, "nist_csf_2", ref)["status"] == "not_applicable"
+    counts = document["summary"]["requirements"]["nist_csf_2"]
+    assert counts["not_applicable"] >= 1
+    assert counts["met"] == 0
+
+
+def test_fin01_failing_affects_no_requirement() -> None:
+    catalog = builtin_catalog()
+    everything = [result(c.id, "pass") for c in catalog if c.domain != "FIN"]
+    passing = build_document(catalog, [TARGET], everything, tool_version="0")
+    failing = build_document(
+        catalog, [TARGET], [*everything, result("FIN-01", "fail")], tool_version="0"
+    )
+    assert failing["frameworks"] == passing["frameworks"]
+    assert failing["summary"]["requirements"] == passing["summary"]["requirements"]
+    assert all(
+        "FIN-01" not in r["controls"] and r["status"] == "pass"
+        for requirements in failing["frameworks"].values()
+        for r in requirements
+    )
+    assert failing["summary"]["readiness"] == {
+        "verdict": "not_ready",
+        "fail": 1,
+        "error": 0,
+        "not_tested": 1,
+    }
+
+
+def test_summary_counts_requirements_per_outcome_and_gives_the_verdict() -> None:
+    catalog = builtin_catalog()
+    by_control = {c.id: "pass" for c in catalog}
+    by_control.update({"SEC-04": "fail", "OBS-01": "error", "REL-02": "waived", "NET-01": None})
+    results = [result(c, s) for c, s in by_control.items() if s is not None]
+    document = build_document(catalog, [TARGET], results, tool_version="0")
+    summary = document["summary"]
+    assert summary["readiness"] == {"verdict": "not_ready", "fail": 1, "error": 1, "not_tested": 1}
+    outcome = {"pass": "met", "fail": "unmet"}
+    for key, requirements in document["frameworks"].items():
+        expected = dict.fromkeys(
+            ("met", "waived", "not_applicable", "unmet", "error", "not_tested"), 0
+        )
+        for r in requirements:
+            expected[outcome.get(r["status"], r["status"])] += 1
+        assert summary["requirements"][key] == expected
+        assert sum(expected.values()) == len(requirements)
+        assert expected["unmet"] and expected["error"] and expected["not_tested"], key
+    ready = build_document(
+        catalog, [TARGET], [result(c.id, "pass") for c in catalog], tool_version="0"
+    )
+    assert ready["summary"]["readiness"] == {
+        "verdict": "ready",
+        "fail": 0,
+        "error": 0,
+        "not_tested": 0,
+    }
+    assert all(
+        counts["met"] == len(ready["frameworks"][key])
+        for key, counts in ready["summary"]["requirements"].items()
+    )
+
+
+def test_replay_rebuilds_the_same_summary_and_names_an_edited_verdict() -> None:
+    from pytest_prr.evidence.replay import inconsistencies
+
+    catalog = builtin_catalog()
+    moment = datetime(2026, 11, 28, tzinfo=UTC)
+    results = [result("SEC-04", "fail"), result("REL-02", "waived"), result("NET-02", "pass")]
+    document = build_document(catalog, [TARGET], results, tool_version="0", generated_at=moment)
+    assert inconsistencies(document, catalog) == []
+    edited = json.loads(json.dumps(document))
+    edited["summary"]["readiness"]["verdict"] = "ready"
+    assert inconsistencies(edited, catalog) == [
+        "summary does not follow from the recorded resources"
+    ]

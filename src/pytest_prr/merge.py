@@ -88,19 +88,20 @@ def merge_documents(
         _refuse_overlap(documents)
     first = next(iter(documents.values()))
     controls = _merge_controls(list(documents.values()))
+    frameworks = rollup_frameworks(
+        first["frameworks"], {control["id"]: control["status"] for control in controls}
+    )
     merged: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "generated_at": timestamp(generated_at),
         "tool": dict(first["tool"]),
         "targets": [dict(target) for doc in documents.values() for target in doc["targets"]],
-        "summary": summarize(controls),
+        "summary": summarize(controls, frameworks),
     }
     if "domains" in first:
         merged["domains"] = dict(first["domains"])
     merged["controls"] = controls
-    merged["frameworks"] = rollup_frameworks(
-        first["frameworks"], {control["id"]: control["status"] for control in controls}
-    )
+    merged["frameworks"] = frameworks
     waivers = [doc["waivers"] for doc in documents.values() if "waivers" in doc]
     if waivers:
         merged["waivers"] = combine_reports(waivers, controls)

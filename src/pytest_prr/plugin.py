@@ -290,7 +290,7 @@ def _start_runs(config: pytest.Config, accounts: list[Account], settings: Accoun
     if not hasattr(config, "workerinput"):
         for account in accounts:
             if account.mode in ("live", "endpoint"):
-                _verify_identity(account)
+                runs.runs[account.name].caller_arn = _verify_identity(account)
     register_run_hooks(config, runs)
 
 
@@ -320,12 +320,13 @@ def _waivers(config: pytest.Config, catalog: Catalog) -> list[Any] | None:
         raise pytest.UsageError(f"prr: {error}") from error
 
 
-def _verify_identity(account: Any) -> None:
+def _verify_identity(account: Any) -> str:
+    """The caller ARN that proved to be ``account``'s: the results name who read it."""
     from pytest_prr.accounts import AccountError
     from pytest_prr.sessions import open_session, verify_identity
 
     try:
-        verify_identity(open_session(account), account)
+        return verify_identity(open_session(account), account)
     except AccountError as error:
         raise pytest.UsageError(f"prr: {error}") from error
 

@@ -21,8 +21,21 @@ STATUSES = ("pass", "fail", "error", "waived", "not_applicable", "not_tested")
 #: A control's status is the first of these among its results (results.schema.json).
 CONTROL_ROLLUP = ("fail", "error", "waived", "pass", "not_applicable")
 #: A framework requirement is only met when every control mapped to it has evidence, so
-#: an untested control outranks a pass there.
+#: an untested control outranks a pass there (spec v1.1, "Requirement roll-up").
 REQUIREMENT_ROLLUP = ("fail", "error", "not_tested", "waived", "pass", "not_applicable")
+#: A requirement's status -> what the summary counts it as, in the order outputs report them.
+#: Each is a count of its own: a requirement met only through a waiver, or whose controls were
+#: all not applicable (no positive evidence), is not "met".
+REQUIREMENT_OUTCOMES: Mapping[str, str] = {
+    "pass": "met",
+    "waived": "waived",
+    "not_applicable": "not_applicable",
+    "fail": "unmet",
+    "error": "error",
+    "not_tested": "not_tested",
+}
+#: Control statuses that keep a run from being ready for production.
+NOT_READY = ("fail", "error", "not_tested")
 MESSAGE_LIMIT = 2000
 
 
@@ -122,6 +135,8 @@ class Target:
     snapshot_mode: str | None = None
     #: The emulator behind a moto or endpoint target, as detected: name and version.
     emulator: Mapping[str, Any] | None = None
+    #: Who read the account: the STS caller identity that verified a live or endpoint target.
+    caller_arn: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -141,6 +156,8 @@ class Target:
                 "name": self.emulator["name"],
                 "version": self.emulator.get("version"),
             }
+        if self.caller_arn:
+            target["caller_arn"] = self.caller_arn
         return target
 
 
@@ -161,7 +178,7 @@ def build_document(
     for result in merge_phases(results):
         by_control[result.control_id].append(result)
     gaps = emulator_gaps(targets)
-    controls = []
+    controls: list[dict[str, Any]] = []
     for control in catalog:
         entries = sorted(map(_resource_entry, by_control.get(control.id, [])), key=resource_order)
         controls.append(
@@ -178,17 +195,18 @@ def build_document(
                 **({"emulator_gaps": gaps[control.id]} if control.id in gaps else {}),
             }
         )
+    frameworks = rollup_frameworks(
+        framework_requirements(catalog), {c["id"]: c["status"] for c in controls}
+    )
     return {
         "schema": SCHEMA_ID,
         "generated_at": timestamp(generated_at),
         "tool": {"name": "pytest-prr", "version": tool_version, "catalog_version": catalog.version},
         "targets": [target.to_dict() for target in targets],
-        "summary": summarize(controls),
+        "summary": summarize(controls, frameworks),
         "domains": dict(catalog.domains),
         "controls": controls,
-        "frameworks": rollup_frameworks(
-            framework_requirements(catalog), {c["id"]: c["status"] for c in controls}
-        ),
+        "frameworks": frameworks,
     }
 
 
@@ -218,8 +236,13 @@ def timestamp(moment: datetime | None = None) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def summarize(controls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The summary of a document's control entries: coverage and controls per status."""
+def summarize(
+    controls: Sequence[Mapping[str, Any]],
+    frameworks: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> dict[str, Any]:
+    """The summary of a document's control entries and framework requirements: coverage,
+    controls per status, requirements per outcome for each framework, and the readiness
+    verdict, which is what a reader must see first (coverage counts a FAIL as tested)."""
     tested = sum(1 for control in controls if control["status"] != "not_tested")
     by_status = dict.fromkeys(STATUSES, 0)
     for control in controls:
@@ -229,7 +252,30 @@ def summarize(controls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "controls_tested": tested,
         "coverage_pct": round(100 * tested / len(controls), 1) if controls else 0.0,
         "by_status": by_status,
+        "requirements": requirement_counts(frameworks),
+        "readiness": readiness(by_status),
     }
+
+
+def requirement_counts(
+    frameworks: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> dict[str, dict[str, int]]:
+    """Per framework, how many requirements roll up to each outcome (met, waived,
+    not_applicable, unmet, error, not_tested), every outcome present."""
+    counts = {}
+    for key, requirements in frameworks.items():
+        found = dict.fromkeys(REQUIREMENT_OUTCOMES.values(), 0)
+        for requirement in requirements:
+            found[REQUIREMENT_OUTCOMES[requirement["status"]]] += 1
+        counts[key] = found
+    return counts
+
+
+def readiness(by_status: Mapping[str, int]) -> dict[str, Any]:
+    """The verdict on controls counted per status: ready only when none fails, errors or
+    is untested, since a control without a result is no evidence either way."""
+    counts = {status: by_status.get(status, 0) for status in NOT_READY}
+    return {"verdict": "not_ready" if any(counts.values()) else "ready", **counts}
 
 
 def merge_phases(results: Iterable[Result]) -> list[Result]:

@@ -42,6 +42,9 @@ class ReadinessRun:
     #: The ``prr_waivers`` entries; None without a waivers file (no waivers section then).
     waivers: list[Waiver] | None = None
     endpoint_url: str | None = None
+    #: The STS caller ARN that verified a live or endpoint account (on the controller, which
+    #: verifies before anything runs and is the one process that builds the document).
+    caller_arn: str | None = None
     results: list[Result] = field(default_factory=list)
     #: The built-in controls whose items ran (on the controller: reported by every worker),
     #: whether or not they had resources to judge; an evidence bundle records them.
@@ -67,6 +70,7 @@ class ReadinessRun:
             emulator=self.snapshot.data["account"].get("emulator")
             if self.snapshot is not None
             else None,
+            caller_arn=self.caller_arn,
         )
 
     def open_session(self) -> Any:

@@ -296,7 +296,7 @@ class _ReadinessHooks:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.is_worker or self.runs.document is None:
             return
-        from pytest_prr.report.terminal import emulator_lines, render_matrix
+        from pytest_prr.report.terminal import render_headline, render_matrix
 
         accounts = [run.account.describe() for run in self.runs.runs.values()]
         if self.runs.several:
@@ -305,8 +305,9 @@ class _ReadinessHooks:
                 terminalreporter.write_line(f"prr: account {account}")
         else:
             terminalreporter.write_sep("=", f"prr control coverage: {accounts[0]}")
-        for line in emulator_lines(self.runs.document):
-            terminalreporter.write_line(line, yellow=True)
+        for line, colour in render_headline(self.runs.document):
+            terminalreporter.write_line(line, **({colour: True} if colour else {}))
+        terminalreporter.write_line("")
         verbose = self.config.get_verbosity() > 0
         for line in render_matrix(self.runs.document, verbose=verbose):
             terminalreporter.write_line(line)

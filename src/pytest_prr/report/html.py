@@ -19,6 +19,13 @@ import jinja2
 from markupsafe import Markup, escape
 
 from pytest_prr.catalog import Catalog, builtin_catalog
+from pytest_prr.report.headline import (
+    INFORMATIVE_MAPPING,
+    REQUIREMENT_LABELS,
+    Headline,
+    headline,
+    requirement_label,
+)
 from pytest_prr.report.view import (
     SETTLED,
     STATUS_LABELS,
@@ -61,6 +68,7 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["code_spans"] = code_spans
     environment.filters["status_label"] = status_label
+    environment.filters["requirement_label"] = requirement_label
     return environment
 
 
@@ -75,12 +83,16 @@ def report_view(document: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]
     controls = document["controls"]
     summary = document["summary"]
     lookups = _Lookups(document, catalog)
+    head = headline(document, catalog)
     return {
         "generated_at": document["generated_at"],
         "tool": document["tool"],
         "schema": document["schema"],
         "catalog_version": catalog.version,
         "statuses": [(status, STATUS_LABELS[status]) for status in STATUSES],
+        "headline": head,
+        "informative_mapping": INFORMATIVE_MAPPING,
+        "requirement_labels": list(REQUIREMENT_LABELS.values()),
         "summary": {
             "total": summary["controls_total"],
             "tested": summary["controls_tested"],
@@ -89,7 +101,7 @@ def report_view(document: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]
         },
         "targets": _targets(document),
         "matrix": _matrix(document),
-        "frameworks": _frameworks(document, lookups, controls),
+        "frameworks": _frameworks(document, lookups, controls, head),
         "waivers": {
             "applied": [
                 {"fields": waiver_fields(waiver), "covered": covered}
@@ -117,6 +129,8 @@ def _targets(document: Mapping[str, Any]) -> list[dict[str, Any]]:
             "mode": target_mode(target),
             "snapshot_taken_at": target.get("snapshot_taken_at"),
             "snapshot_sha256": target.get("snapshot_sha256"),
+            "snapshot_unverified": target.get("snapshot_verified") is False,
+            "caller_arn": target.get("caller_arn"),
             "resource_counts": count_statuses(resources_of.get(target["account_id"], [])),
         }
         for target in document["targets"]
@@ -144,16 +158,20 @@ def _row(controls: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _frameworks(
-    document: Mapping[str, Any], lookups: _Lookups, controls: list[Mapping[str, Any]]
+    document: Mapping[str, Any],
+    lookups: _Lookups,
+    controls: list[Mapping[str, Any]],
+    head: Headline,
 ) -> list[dict[str, Any]]:
     control_of = {control["id"]: control for control in controls}
+    counts_of = {line.key: line.counts for line in head.frameworks}
     views = []
     for key, requirements in document["frameworks"].items():
         views.append(
             {
                 "key": key,
                 "title": lookups.framework_title(key),
-                "counts": count_statuses(requirements),
+                "counts": counts_of[key],
                 "requirements": [
                     {
                         "ref": requirement["ref"],

@@ -14,13 +14,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pytest_prr.report.headline import INFORMATIVE_MAPPING, REQUIREMENT_LABELS, Headline, headline
 from pytest_prr.report.view import (
     PROBLEMS,
     SETTLED,
     attention_waivers,
-    count_statuses,
     domain_groups,
-    framework_title,
     status_label,
     target_mode,
     waiver_fields,
@@ -95,13 +94,17 @@ def code(text: Any) -> str:
 
 
 def _lines(document: Mapping[str, Any], limit: int | None) -> list[str]:
-    summary = document["summary"]
-    by_status = summary["by_status"]
+    head = headline(document)
+    by_status = document["summary"]["by_status"]
     lines = [
         "## Production readiness checklist",
         "",
-        f"**{summary['controls_tested']} of {summary['controls_total']} controls tested "
-        f"({summary['coverage_pct']}% coverage)**: "
+        f"**{escape_text(head.verdict)}**",
+        "",
+        *(f"- ⚠ **{escape_text(line)}**" for line in head.provenance),
+        *([""] if head.provenance else []),
+        *_frameworks(head),
+        f"{escape_text(head.coverage)}: "
         + ", ".join(
             f"{by_status.get(status, 0)} {status_label(status)}"
             for status in STATUSES
@@ -111,7 +114,6 @@ def _lines(document: Mapping[str, Any], limit: int | None) -> list[str]:
         "",
         *_targets(document["targets"]),
         "",
-        *_frameworks(document),
         *_attention(document),
         f"{_CHECKED} nothing left to do (pass, not applicable, waived) · "
         f"{_UNCHECKED} open (fail, error, not tested)",
@@ -139,10 +141,14 @@ def _lines(document: Mapping[str, Any], limit: int | None) -> list[str]:
 
 
 def _targets(targets: Iterable[Mapping[str, Any]]) -> list[str]:
-    lines = ["| Account | Account ID | Regions | Mode | Snapshot taken | Snapshot SHA-256 |"]
-    lines.append("|---|---|---|---|---|---|")
+    lines = [
+        "| Account | Account ID | Regions | Mode | Read by (STS caller) | Snapshot taken "
+        "| Snapshot SHA-256 |"
+    ]
+    lines.append("|---|---|---|---|---|---|---|")
     for target in targets:
         sha = target.get("snapshot_sha256")
+        caller = target.get("caller_arn")
         lines.append(
             "| "
             + " | ".join(
@@ -151,8 +157,10 @@ def _targets(targets: Iterable[Mapping[str, Any]]) -> list[str]:
                     escape_text(target["account_id"]),
                     escape_text(", ".join(target["regions"])),
                     escape_text(target_mode(target)),
+                    code(caller) if caller else "not recorded",
                     escape_text(target.get("snapshot_taken_at", "not recorded")),
-                    code(sha) if sha else "not recorded",
+                    (code(sha) if sha else "not recorded")
+                    + (" (not verified)" if target.get("snapshot_verified") is False else ""),
                 ]
             )
             + " |"
@@ -160,21 +168,19 @@ def _targets(targets: Iterable[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def _frameworks(document: Mapping[str, Any]) -> list[str]:
-    lines = []
-    for key, requirements in document["frameworks"].items():
-        counts = count_statuses(requirements)
-        met = sum(counts[status] for status in SETTLED)
-        rest = ", ".join(
-            f"{counts[status]} {status_label(status)}"
-            for status in STATUSES
-            if counts[status] and status not in SETTLED
-        )
-        lines.append(
-            f"- **{escape_text(framework_title(key))}**: {met} of {len(requirements)} "
-            f"requirements met" + (f"; {rest}" if rest else "")
-        )
-    return [*lines, ""] if lines else []
+def _frameworks(head: Headline) -> list[str]:
+    """Each framework's requirements by status, every status its own column."""
+    if not head.frameworks:
+        return []
+    labels = list(REQUIREMENT_LABELS.values())
+    lines = [
+        "| Framework | Requirements | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * (len(labels) + 1),
+    ]
+    for framework in head.frameworks:
+        counts = " | ".join(str(count) for _, _, count in framework.counts)
+        lines.append(f"| {escape_text(framework.title)} | {framework.total} | {counts} |")
+    return [*lines, "", f"_{escape_text(INFORMATIVE_MAPPING)}_", ""]
 
 
 def _attention(document: Mapping[str, Any]) -> list[str]:

@@ -1,12 +1,43 @@
-"""The control-coverage matrix as plain text lines for the terminal summary."""
+"""The headline and the control-coverage matrix as plain text lines for the terminal
+summary."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-_COLUMNS = ("controls", "tested", "pass", "fail", "error", "n/a", "not tested", "coverage")
+from pytest_prr.report.headline import INFORMATIVE_MAPPING, headline
+
+_COLUMNS = (
+    "controls",
+    "tested",
+    "pass",
+    "fail",
+    "error",
+    "waived",
+    "n/a",
+    "not tested",
+    "coverage",
+)
 _PROBLEMS = ("fail", "error")
+
+
+def render_headline(document: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """The lines a reader sees before the matrix, each with the colour it is written in
+    (None: plain): the verdict, what each target is when not a real account read now, the
+    requirements of each framework by outcome, then coverage."""
+    head = headline(document)
+    lines: list[tuple[str, str | None]] = [(head.verdict, "green" if head.ready else "red")]
+    lines += [(line, "yellow") for line in head.provenance]
+    if head.frameworks:
+        lines.append(("Requirements by status:", None))
+        lines += [
+            (f"  {framework.title}, {framework.total} requirements: {framework.text()}", None)
+            for framework in head.frameworks
+        ]
+        lines.append((INFORMATIVE_MAPPING, None))
+    lines.append((head.coverage, None))
+    return lines
 
 
 def render_matrix(document: Mapping[str, Any], *, verbose: bool = False) -> list[str]:
@@ -59,6 +90,7 @@ def _counts(controls: list[Mapping[str, Any]]) -> tuple[str, ...]:
         count("pass"),
         count("fail"),
         count("error"),
+        count("waived"),
         count("not_applicable"),
         count("not_tested"),
     )
@@ -74,18 +106,3 @@ def _resource_line(resource: Mapping[str, Any]) -> str:
     message = (resource.get("message") or "").splitlines()
     first = message[0] if message else ""
     return f"{resource['status']}: {resource['id']} [{resource.get('test', '')}] {first}".rstrip()
-
-
-def emulator_lines(document: Mapping[str, Any]) -> list[str]:
-    """One line per target read from an emulator: what it is, and that its results are about
-    the emulator, not a real account."""
-    lines = []
-    for target in document["targets"]:
-        emulator = target.get("emulator")
-        if emulator:
-            version = emulator.get("version") or "version unknown"
-            lines.append(
-                f"prr: {target['account']} is the emulator {emulator['name']} {version}: "
-                "results are about the emulator, not evidence about a real account"
-            )
-    return lines
