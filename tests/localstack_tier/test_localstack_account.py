@@ -131,8 +131,8 @@ def test_every_control_on_localstack(
         [
             f"prr: snapshot of local: 3 function(s) in 1 region(s), * API calls, * s, "
             f"on LocalStack {version}*",
-            f"prr: local is the emulator localstack {version}: results are about the "
-            "emulator, not evidence about a real account",
+            f"local (123456789012): localstack {version} emulator — not evidence about a real "
+            "account",
         ]
     )
     assert statuses(document, seeded) == {cid: expected(cid) for cid in EXPECTED}
