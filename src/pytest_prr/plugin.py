@@ -58,6 +58,10 @@ HELP_CATALOG = "YAML file(s) of your own controls, added to the built-in catalog
 HELP_ATTESTATIONS = "YAML file of attestations for the process controls (PRC-*)"
 HELP_SNAPSHOT_OUT = "save the account snapshot to PATH (and its SHA-256 to PATH.sha256)"
 HELP_SNAPSHOT = "evaluate the snapshot stored at PATH, without any AWS access"
+HELP_SNAPSHOT_UNVERIFIED = (
+    "evaluate a --prr-snapshot whose PATH.sha256 is missing, so that nothing shows it unaltered "
+    "(the results record snapshot_verified: false)"
+)
 HELP_ALLOW_WRITES = (
     "let prr_session clients make write calls in live and endpoint modes (logged; "
     "by default every non-read operation is refused before it is sent)"
@@ -67,7 +71,7 @@ HELP_NO_BUILTIN = "run only your own tests, none of the built-in controls"
 
 runs_key = pytest.StashKey["ReadinessRuns | None"]()
 catalog_key = pytest.StashKey["Catalog"]()
-stored_key = pytest.StashKey[tuple[Any, str]]()
+stored_key = pytest.StashKey[tuple[Any, str, bool]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,6 +94,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--prr-snapshot-out", dest="prr_snapshot_out", metavar="PATH", help=HELP_SNAPSHOT_OUT
     )
     group.addoption("--prr-snapshot", dest="prr_snapshot", metavar="PATH", help=HELP_SNAPSHOT)
+    group.addoption(
+        "--prr-snapshot-unverified",
+        action="store_true",
+        dest="prr_snapshot_unverified",
+        help=HELP_SNAPSHOT_UNVERIFIED,
+    )
     group.addoption("--prr-controls", dest="prr_controls", metavar="IDS", help=HELP_CONTROLS)
     group.addoption(
         "--prr-no-builtin", action="store_true", dest="prr_no_builtin", help=HELP_NO_BUILTIN
@@ -118,6 +128,8 @@ def pytest_configure(config: pytest.Config) -> None:
     stored = config.option.prr_snapshot
     if config.getini("prr_catalog") or names or stored:
         _catalog(config)
+    if config.option.prr_snapshot_unverified and not stored:
+        raise pytest.UsageError("--prr-snapshot-unverified applies to --prr-snapshot=PATH only")
     if stored and names:
         raise pytest.UsageError(
             "--prr-snapshot evaluates a stored snapshot without AWS; drop --prr-account"
@@ -214,14 +226,22 @@ def _check_several_accounts(config: pytest.Config, accounts: list[Account]) -> N
 
 
 def _stored_account(config: pytest.Config, path: str) -> Account:
-    """The account a stored snapshot was taken of; loading it checks the file."""
-    from pytest_prr.snapshot.store import SnapshotError, load_snapshot
+    """The account a stored snapshot was taken of; loading it checks the file against its
+    ``PATH.sha256``, without which it is refused unless ``--prr-snapshot-unverified``."""
+    from pytest_prr.snapshot.store import DigestMissing, SnapshotError, checksum_path, load_snapshot
 
+    location = config.invocation_params.dir / path
+    unverified = config.option.prr_snapshot_unverified
     try:
-        snapshot, digest = load_snapshot(config.invocation_params.dir / path)
+        snapshot, digest = load_snapshot(location, require_digest=not unverified)
+    except DigestMissing as error:
+        raise pytest.UsageError(
+            f"prr: {error}; pass --prr-snapshot-unverified to evaluate it anyway (the results "
+            "then record snapshot_verified: false)"
+        ) from error
     except SnapshotError as error:
         raise pytest.UsageError(f"prr: {error}") from error
-    config.stash[stored_key] = (snapshot, digest)
+    config.stash[stored_key] = (snapshot, digest, checksum_path(location).is_file())
     return snapshot.account
 
 

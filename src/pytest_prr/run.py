@@ -46,6 +46,8 @@ class ReadinessRun:
     snapshot_path: Path | None = None
     snapshot_sha256: str | None = None
     snapshot_taken_at: str | None = None
+    #: A replay's: whether ``PATH.sha256`` showed the stored snapshot unaltered.
+    snapshot_verified: bool | None = None
     _snapshot: Snapshot | None = None
     _scratch: Path | None = None
 
@@ -64,6 +66,7 @@ class ReadinessRun:
             emulator=self.snapshot.data["account"].get("emulator")
             if self.snapshot is not None
             else None,
+            snapshot_verified=self.snapshot_verified,
         )
 
     def open_session(self) -> Any:
@@ -141,9 +144,14 @@ class ReadinessRun:
             return Fidelity.of(detect_emulator(self.account.endpoint_url))
         return AWS
 
-    def use_stored_snapshot(self, path: Path | None, snapshot: Snapshot, digest: str) -> None:
+    def use_stored_snapshot(
+        self, path: Path | None, snapshot: Snapshot, digest: str, verified: bool | None = None
+    ) -> None:
+        """Evaluate a stored snapshot; ``verified`` says whether its digest file was there
+        to show it unaltered (None: not known, and not recorded)."""
         self.snapshot_path = path
         self.snapshot_sha256 = digest
+        self.snapshot_verified = verified
         self.snapshot_taken_at = snapshot.taken_at
         self._snapshot = snapshot
 

@@ -120,6 +120,8 @@ class _ReadinessHooks:
                         "(--prr-allow-writes)",
                         yellow=True,
                     )
+            for line in self._trust_warnings():
+                reporter.write_line(line, yellow=True)
         if quiet:
             self.runs.take_snapshots(lambda run: None)
             return
@@ -132,6 +134,17 @@ class _ReadinessHooks:
 
         for summary in self.runs.take_snapshots(progress_for):
             reporter.write_line(summary)
+
+    def _trust_warnings(self) -> list[str]:
+        """What the run's verdicts rest on that nothing checked: a replayed snapshot without
+        its digest."""
+        return [
+            f"prr: WARNING: {run.snapshot_path} has no SHA-256 beside it, so nothing shows it "
+            "unaltered; evaluated anyway (--prr-snapshot-unverified), the results record "
+            "snapshot_verified: false"
+            for run in self.runs.runs.values()
+            if run.snapshot_verified is False
+        ]
 
     def _start_moto(self, run: ReadinessRun) -> None:
         from pytest_prr.motoserver import MotoServer
