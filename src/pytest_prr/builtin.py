@@ -124,7 +124,11 @@ class AttestedItem(ControlItem):
         return [
             Finding(self.control_id, scope, None, status, message, evidence)
             for scope, status, message, evidence in evaluate(
-                control.id, control.valid_days, self.run.attestations, self.run.judged_on
+                control.id,
+                control.valid_days,
+                self.run.attestations,
+                self.run.judged_on,
+                workload=self.run.workload,
             )
         ]
 

@@ -56,6 +56,10 @@ OUTPUT_OPTIONS = (
 )
 HELP_CATALOG = "YAML file(s) of your own controls, added to the built-in catalog"
 HELP_ATTESTATIONS = "YAML file of attestations for the process controls (PRC-*)"
+HELP_WORKLOAD = (
+    "the workload this run is about: only attestations whose scope is this workload count "
+    "(without it, any attestation counts and the run warns)"
+)
 HELP_SNAPSHOT_OUT = "save the account snapshot to PATH (and its SHA-256 to PATH.sha256)"
 HELP_SNAPSHOT = "evaluate the snapshot stored at PATH, without any AWS access"
 HELP_SNAPSHOT_UNVERIFIED = (
@@ -109,6 +113,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("prr_catalog", HELP_CATALOG, type="paths", default=[])
     parser.addini("prr_attestations", HELP_ATTESTATIONS, type="paths", default=[])
+    parser.addini("prr_workload", HELP_WORKLOAD, type="string", default="")
     parser.addini("prr_waivers", HELP_WAIVERS, type="paths", default=[])
 
 
@@ -271,6 +276,7 @@ def _start_runs(config: pytest.Config, accounts: list[Account], settings: Accoun
                 catalog=catalog,
                 tunables=tunables,
                 attestations=attestations,
+                workload=config.getini("prr_workload").strip() or None,
                 waivers=waivers,
                 snapshot_out=_path_option(config, "prr_snapshot_out"),
                 allow_writes=config.option.prr_allow_writes,

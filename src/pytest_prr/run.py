@@ -39,6 +39,8 @@ class ReadinessRun:
     allow_writes: bool = False
     tunables: Mapping[str, Any] = field(default_factory=dict)
     attestations: list[Attestation] = field(default_factory=list)
+    #: ``prr_workload``: the only scope whose attestations count; None counts every scope.
+    workload: str | None = None
     #: The ``prr_waivers`` entries; None without a waivers file (no waivers section then).
     waivers: list[Waiver] | None = None
     endpoint_url: str | None = None

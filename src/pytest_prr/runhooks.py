@@ -137,14 +137,21 @@ class _ReadinessHooks:
 
     def _trust_warnings(self) -> list[str]:
         """What the run's verdicts rest on that nothing checked: a replayed snapshot without
-        its digest."""
-        return [
+        its digest, attestations bound to no workload (said once: every account shares them)."""
+        from pytest_prr.attestations import unbound_warning
+
+        lines = [
             f"prr: WARNING: {run.snapshot_path} has no SHA-256 beside it, so nothing shows it "
             "unaltered; evaluated anyway (--prr-snapshot-unverified), the results record "
             "snapshot_verified: false"
             for run in self.runs.runs.values()
             if run.snapshot_verified is False
         ]
+        run = self.runs.first
+        warning = None if run.workload else unbound_warning(run.attestations)
+        if warning is not None and not self.config.option.prr_no_builtin:
+            lines.append(warning)
+        return lines
 
     def _start_moto(self, run: ReadinessRun) -> None:
         from pytest_prr.motoserver import MotoServer
