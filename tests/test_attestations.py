@@ -4,6 +4,7 @@ the snapshot, and bound (or not) to the run's workload."""
 from __future__ import annotations
 
 import datetime
+import json
 import textwrap
 from pathlib import Path
 
@@ -267,3 +268,36 @@ def test_without_a_workload_the_run_warns_once_with_every_scope(attested_project
     assert result.stdout.str().count("prr_workload is not set") == 1
     # Unbound, the billing threat model still counts: what the warning is about.
     assert [status for _, status, _ in prc_resources(document)["PRC-01"]] == ["pass"]
+
+
+def test_the_bundle_records_the_workload_and_verify_judges_attestations_for_it(
+    attested_project,
+) -> None:
+    from pytest_prr.catalog import builtin_catalog
+    from pytest_prr.evidence import verify_bundle
+    from pytest_prr.evidence.replay import replay
+    from pytest_prr.snapshot.store import load_snapshot
+
+    attested_project.pyproject(
+        "[tool.pytest.ini_options]\n"
+        'prr_attestations = "attestations.yaml"\nprr_workload = "orders-service"\n'
+    )
+    attested_project.run(
+        "--prr-snapshot=snapshot.json",
+        "--prr-controls=PRC-*",
+        "--prr-evidence=bundle",
+        builtin=True,
+    )
+    bundle = attested_project.path / "bundle"
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["inputs"]["workload"] == "orders-service"
+    verification = verify_bundle(bundle)
+    assert verification.intact, verification.problems
+    assert verification.reevaluated == 5  # PRC-01..05
+    # Judged for no workload, the billing threat model would pass PRC-01: verify would differ.
+    catalog = builtin_catalog()
+    document = json.loads((bundle / "results.json").read_text())
+    snapshot, _ = load_snapshot(bundle / "snapshot.json")
+    attestations = load_attestations(attested_project.path / "attestations.yaml", PRC)
+    unbound = replay(document, snapshot, catalog, tunables={}, attestations=attestations)
+    assert any(where.startswith("PRC-01") for where, _ in unbound.mismatches)

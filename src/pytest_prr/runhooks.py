@@ -386,6 +386,7 @@ class _EvidenceHooks:
                 waivers_judged_on=self.run.judged_on if waivers else None,
                 catalog_files=[Path(p) for p in config.getini("prr_catalog")],
                 attestation_files=[Path(p) for p in config.getini("prr_attestations")],
+                workload=self.run.workload,
             )
         except (EvidenceError, OSError) as error:
             if reporter is not None:

@@ -71,9 +71,11 @@ def builtin_results(
     *,
     tunables: Mapping[str, Any],
     attestations: Sequence[Attestation] = (),
+    workload: str | None = None,
 ) -> list[Result]:
     """Every built-in control's results over ``snapshot``, exactly as a run's items make
-    them (a crashed check is one ERROR for the account), before waivers."""
+    them (a crashed check is one ERROR for the account), before waivers; attestations are
+    judged for ``workload``, the run's ``prr_workload``."""
     # builtin.py is the plugin's side (pytest items); only its registry is needed here.
     from pytest_prr.builtin import registered_checks
 
@@ -88,7 +90,7 @@ def builtin_results(
             results += [
                 _result(snapshot, control.id, scope, None, status, message, evidence, test)
                 for scope, status, message, evidence in evaluate_attestations(
-                    control.id, control.valid_days, attestations, today
+                    control.id, control.valid_days, attestations, today, workload
                 )
             ]
     return results
@@ -141,11 +143,14 @@ def replay(
     *,
     tunables: Mapping[str, Any],
     attestations: Sequence[Attestation] = (),
+    workload: str | None = None,
     waivers: Sequence[Waiver] = (),
     judged_on: datetime.date | None = None,
 ) -> Replay:
     """Compare the built-in results ``document`` records with a fresh evaluation."""
-    expected = builtin_results(snapshot, catalog, tunables=tunables, attestations=attestations)
+    expected = builtin_results(
+        snapshot, catalog, tunables=tunables, attestations=attestations, workload=workload
+    )
     if waivers:
         assert judged_on is not None, "waivers are judged on a day"
         tags_of = function_tags(snapshot)
