@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pytest_prr.checks.base import Finding
     from pytest_prr.snapshot.collect.fidelity import Fidelity
     from pytest_prr.snapshot.model import Snapshot
-    from pytest_prr.waivers import Waiver, WaiverReport
+    from pytest_prr.waivers import TagLookup, Waiver, WaiverReport
 
 
 @dataclass
@@ -52,6 +52,7 @@ class ReadinessRun:
     snapshot_verified: bool | None = None
     _snapshot: Snapshot | None = None
     _scratch: Path | None = None
+    _tags: TagLookup | None = None
 
     @property
     def target(self) -> Target:
@@ -209,7 +210,8 @@ class ReadinessRun:
     def results_for_phase(
         self, control_ids: Iterable[str], test: str, report: Any, excinfo: Any
     ) -> list[Result]:
-        """The results one phase (setup, call, teardown) of a test report yields."""
+        """The results one phase (setup, call, teardown) of a test report yields, waivers
+        applied: a waiver naming the test accepts its FAIL as it does a resource's."""
         exception = excinfo.value if excinfo is not None else None
         xfail = hasattr(report, "wasxfail")
         not_applicable = isinstance(exception, NotApplicable)
@@ -228,7 +230,7 @@ class ReadinessRun:
             message = describe_exception(exception, report.longreprtext)
             if report.when != "call":
                 message = f"in {report.when}: {message}"
-        return self.results_for(control_ids, test, status, message)
+        return self.waive(self.results_for(control_ids, test, status, message))
 
     def results_for_control(self, item: Any, test: str, excinfo: Any) -> list[Result]:
         """A built-in control item's verdicts, one result per resource, recorded as made by
@@ -250,12 +252,21 @@ class ReadinessRun:
 
     def waive(self, results: list[Result]) -> list[Result]:
         """``results`` with the FAILs a waiver covers turned into ``waived``."""
-        if not self.waivers or self.snapshot is None:
+        if not self.waivers or self.snapshot is None or not results:
             return results
-        from pytest_prr.waivers import apply_waivers, function_tags
+        from pytest_prr.waivers import apply_waivers
 
-        tags_of = function_tags(self.snapshot)
-        return apply_waivers(results, self.waivers, today=self.judged_on, tags_of=tags_of)
+        return apply_waivers(results, self.waivers, today=self.judged_on, tags_of=self._tags_of)
+
+    def _tags_of(self, resource_id: str) -> Mapping[str, str] | None:
+        """The snapshot's function tags, read once per process and only when a tag waiver
+        asks: a run's user tests and built-in items all consult them."""
+        if self._tags is None:
+            from pytest_prr.waivers import function_tags
+
+            assert self.snapshot is not None
+            self._tags = function_tags(self.snapshot)
+        return self._tags(resource_id)
 
     def results_for_findings(self, findings: Iterable[Finding], test: str) -> list[Result]:
         """A built-in control's verdicts, one result per resource, waivers applied."""
@@ -284,10 +295,10 @@ class ReadinessRun:
         waivers file (or a snapshot to judge tags and the day on)."""
         if self.waivers is None or self.snapshot is None:
             return None
-        from pytest_prr.waivers import function_tags, report_waivers
+        from pytest_prr.waivers import report_waivers
 
         return report_waivers(
-            self.waivers, self.results, today=self.judged_on, tags_of=function_tags(self.snapshot)
+            self.waivers, self.results, today=self.judged_on, tags_of=self._tags_of
         )
 
 

@@ -250,6 +250,8 @@ class _ReadinessHooks:
             results = run.results_for_control(item, test, call.excinfo)
         else:
             results = run.results_for_phase(ids, test, report, call.excinfo)
+            if report.failed and results and all(r.status == "waived" for r in results):
+                _accept_waived(report)
         if results:
             report.__dict__[REPORT_KEY] = [result.to_dict() for result in results]
             report.__dict__[REPORT_ACCOUNT_KEY] = account
@@ -334,6 +336,14 @@ class _ReadinessHooks:
         environment = self.config.stash.get(environment_key, None)
         if environment is not None:
             environment.undo()
+
+
+def _accept_waived(report: pytest.TestReport) -> None:
+    """A user test whose every result of this phase a waiver accepted passes, as a built-in
+    item with only waived resources does; its failure stays readable under ``-rP``."""
+    report.sections.append(("prr: failure accepted by a waiver", report.longreprtext))
+    report.outcome = "passed"
+    report.longrepr = None
 
 
 class LineWriter:
