@@ -4,6 +4,7 @@ stale when it matched nothing; resource waivers never reach a user test's result
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime
 import fnmatch
@@ -251,7 +252,9 @@ def resources(document: dict, control_id: str) -> dict[str, dict]:
 def test_a_user_tests_fail_is_waived_and_the_test_passes(
     waived_project: Project, workers: list[str]
 ) -> None:
-    result, document = waived_project.run_json("--prr-snapshot=snapshot.json", "-rP", *workers)
+    result, document = waived_project.run_json(
+        "--prr-snapshot=snapshot.json", "-rP", "--prr-csv=prr.csv", *workers
+    )
     # test_tracing and test_param: every result waived. test_two_controls: DEP-05 is not.
     result.assert_outcomes(passed=2, failed=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -269,6 +272,11 @@ def test_a_user_tests_fail_is_waived_and_the_test_passes(
     stale = [(w["entry"], w["control"]) for w in document["waivers"]["stale"]]
     assert stale == [(2, "DEP-05"), (3, "OBS-01")]
     assert document["waivers"]["expired"] == []
+    rows = csv.DictReader((waived_project.path / "prr.csv").read_text().splitlines())
+    covers = {
+        row["test"]: row["waiver_resources"] for row in rows if row["resource_status"] == "waived"
+    }
+    assert covers["test_orders.py::test_tracing"] == "test test_orders.py::test_*"
 
 
 def test_a_run_whose_only_failures_are_waived_succeeds(waived_project: Project) -> None:
