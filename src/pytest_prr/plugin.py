@@ -39,8 +39,8 @@ HELP_SECURITYHUB = (
     "(BatchImportFindings: the only write pytest-prr ever makes)"
 )
 HELP_WAIVERS = (
-    "YAML file of waivers (risk acceptances): a FAIL of a control on the resources a waiver "
-    "names becomes 'waived' until the waiver expires"
+    "YAML file of waivers (risk acceptances): a FAIL of a control on the resources, or from "
+    "the tests, a waiver names becomes 'waived' until the waiver expires"
 )
 #: Options that write one account's files, which a run over several accounts cannot.
 SINGLE_ACCOUNT_OPTIONS = (("prr_snapshot_out", "snapshot file"), ("prr_evidence", "bundle"))
