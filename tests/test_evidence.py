@@ -281,6 +281,7 @@ def test_the_bundle_holds_every_file_and_the_manifest_says_how_it_was_made(run: 
         "attestations": [INPUTS[0]],
         "waivers": INPUTS[2],
         "waivers_judged_on": "2026-11-28",
+        "workload": None,
     }
     assert (run.bundle / "snapshot.json").read_bytes() == (run.path / "snapshot.json").read_bytes()
     assert json.loads((run.bundle / "results.json").read_text()) == run.document

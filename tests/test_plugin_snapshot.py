@@ -102,6 +102,85 @@ def test_corrupt_stored_snapshot_is_a_usage_error(
     result.stderr.fnmatch_lines([f"*bad.json: *{message}*"])
 
 
+@pytest.fixture
+def stored_snapshot(project: Project) -> Project:
+    """A project with a snapshot saved (with its .sha256) whose only function traces, so
+    that OBS-01 passes on it; and a test that reads the snapshot."""
+    from pytest_prr.snapshot.store import save_snapshot
+    from snapshots import build_snapshot, make_function
+
+    function = make_function("orders", TracingConfig={"Mode": "Active"})
+    save_snapshot(build_snapshot([function]), project.path / "snapshot.json")
+    project.tests(
+        """
+        import pytest_prr as prr
+
+        @prr.control("OBS-01")
+        def test_tracing(prr_snapshot):
+            (_, function), = prr_snapshot.functions()
+            assert function["TracingConfig"]["Mode"] == "Active"
+        """
+    )
+    return project
+
+
+def test_a_replay_whose_digest_is_missing_is_refused(stored_snapshot: Project) -> None:
+    (stored_snapshot.path / "snapshot.json.sha256").unlink()
+    result = stored_snapshot.run("--prr-snapshot=snapshot.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*snapshot.json: snapshot.json.sha256 is missing, so the snapshot cannot be shown "
+            "unaltered since it was saved; pass --prr-snapshot-unverified to evaluate it anyway*"
+        ]
+    )
+
+
+@pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "2"]], ids=["serial", "xdist"])
+def test_an_unverified_replay_runs_says_so_and_records_it(
+    stored_snapshot: Project, workers: list[str]
+) -> None:
+    (stored_snapshot.path / "snapshot.json.sha256").unlink()
+    result, document = stored_snapshot.run_json(
+        "--prr-snapshot=snapshot.json", "--prr-snapshot-unverified", *workers
+    )
+    result.assert_outcomes(passed=1)
+    (target,) = document["targets"]
+    assert target["snapshot_verified"] is False
+    result.stdout.fnmatch_lines(
+        [
+            "prr: WARNING: *snapshot.json has no SHA-256 beside it, so nothing shows it "
+            "unaltered; evaluated anyway (--prr-snapshot-unverified), *snapshot_verified: false"
+        ]
+    )
+    assert result.stdout.str().count("has no SHA-256 beside it") == 1
+
+
+@pytest.mark.parametrize("flag", [[], ["--prr-snapshot-unverified"]], ids=["plain", "flag"])
+def test_a_replay_with_its_digest_is_verified(stored_snapshot: Project, flag: list[str]) -> None:
+    result, document = stored_snapshot.run_json("--prr-snapshot=snapshot.json", *flag)
+    result.assert_outcomes(passed=1)
+    assert document["targets"][0]["snapshot_verified"] is True
+    result.stdout.no_fnmatch_line("*has no SHA-256 beside it*")
+
+
+def test_an_edited_snapshot_with_its_digest_is_still_refused_with_the_flag(
+    stored_snapshot: Project,
+) -> None:
+    path = stored_snapshot.path / "snapshot.json"
+    path.write_text(path.read_text().replace('"Active"', '"PassThrough"'))
+    result = stored_snapshot.run("--prr-snapshot=snapshot.json", "--prr-snapshot-unverified")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*the snapshot was altered after it was saved*"])
+
+
+def test_the_unverified_flag_without_a_replay_is_a_usage_error(project: Project) -> None:
+    project.tests("def test_plain(): pass")
+    result = project.run("--prr-account=moto", "--prr-snapshot-unverified")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--prr-snapshot-unverified applies to --prr-snapshot=PATH*"])
+
+
 def test_snapshot_and_account_together_is_a_usage_error(project: Project) -> None:
     project.tests("def test_plain(): pass")
     result = project.run("--prr-snapshot=s.json", "--prr-account=moto")

@@ -143,7 +143,7 @@ def test_an_empty_list_is_no_waivers(tmp_path: Path) -> None:
         ),
         (
             "waivers:" + ENTRY + "    tags: {Team: billing}\n",
-            "waivers[0] (SEC-01): give exactly one of 'resources' (ARN globs) or 'tags'",
+            "waivers[0] (SEC-01): give exactly one of 'resources' (ARN globs), 'tags' (a",
         ),
         (
             "waivers:" + ENTRY.replace(ENTRY.splitlines()[2] + "\n", ""),
@@ -203,24 +203,24 @@ def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
 
 def test_an_arn_glob_matches_case_sensitively_and_only_its_control() -> None:
     glob = waiver(resources=("arn:aws:lambda:us-east-1:123456789012:function:legacy-*",))
-    assert glob.covers("SEC-01", LEGACY, TAGS.get)
-    assert not glob.covers("SEC-01", ORDERS, TAGS.get)
-    assert not glob.covers("SEC-01", LEGACY.replace("legacy", "Legacy"), TAGS.get)
-    assert not glob.covers("SEC-02", LEGACY, TAGS.get)
+    assert glob.covers(result(LEGACY), TAGS.get)
+    assert not glob.covers(result(ORDERS), TAGS.get)
+    assert not glob.covers(result(LEGACY.replace("legacy", "Legacy")), TAGS.get)
+    assert not glob.covers(result(LEGACY, control_id="SEC-02"), TAGS.get)
     several = waiver(resources=("*:function:nothing", "*:function:orders-api"))
-    assert several.covers("SEC-01", ORDERS, TAGS.get)
+    assert several.covers(result(ORDERS), TAGS.get)
     account = waiver(resources=("123456789012/*",))
-    assert account.covers("SEC-01", "123456789012/us-east-1", TAGS.get)
+    assert account.covers(result("123456789012/us-east-1"), TAGS.get)
 
 
 def test_a_tag_match_needs_every_tag_and_known_tags() -> None:
     billing = waiver(resources=(), tags=(("Team", "billing"),))
-    assert billing.covers("SEC-01", LEGACY, TAGS.get)
-    assert not billing.covers("SEC-01", ORDERS, TAGS.get)
+    assert billing.covers(result(LEGACY), TAGS.get)
+    assert not billing.covers(result(ORDERS), TAGS.get)
     both = waiver(resources=(), tags=(("Environment", "prod"), ("Team", "orders")))
-    assert not both.covers("SEC-01", ORDERS, TAGS.get)  # no Environment tag
-    assert not billing.covers("SEC-01", "123456789012/us-east-1", TAGS.get)  # no tags at all
-    assert not waiver(resources=(), tags=(("Team", "Billing"),)).covers("SEC-01", LEGACY, TAGS.get)
+    assert not both.covers(result(ORDERS), TAGS.get)  # no Environment tag
+    assert not billing.covers(result("123456789012/us-east-1"), TAGS.get)  # no tags at all
+    assert not waiver(resources=(), tags=(("Team", "Billing"),)).covers(result(LEGACY), TAGS.get)
 
 
 def test_a_matching_fail_becomes_waived_keeping_status_and_waiver() -> None:
@@ -369,8 +369,7 @@ def test_waivers_only_ever_turn_a_fail_into_waived(results, waivers, today) -> N
             assert any(after.waiver == w.to_dict() and w.active_on(today) for w in waivers)
         else:
             assert before.status != "fail" or not any(
-                w.active_on(today) and w.covers(before.control_id, before.resource_id, TAGS.get)
-                for w in waivers
+                w.active_on(today) and w.covers(before, TAGS.get) for w in waivers
             )
     # Idempotent: applying again (in another process, say) changes nothing.
     assert apply_waivers(applied, waivers, today=today, tags_of=TAGS.get) == applied

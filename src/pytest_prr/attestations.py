@@ -1,8 +1,13 @@
 """Attestations: the evidence for process controls (PRC-*) that no AWS API can show.
 
 A team records who attested what, when, with a link to the evidence, in a YAML file named by
-the ``prr_attestations`` ini option. An attestation is valid until its ``expires`` date or the
-control's validity period after its ``date``, whichever comes first.
+the ``prr_attestations`` ini option. An attestation is valid from its ``date`` until its
+``expires`` date or the control's validity period after its ``date``, whichever comes first.
+
+Two ways an attestation could vouch for more than it saw are closed here: one dated after the
+day the run is judged on (the snapshot's) describes nothing that had happened yet, so it
+fails; and with the ``prr_workload`` ini option set, only attestations whose ``scope`` is that
+workload count, so one service's threat model cannot satisfy every workload's run.
 """
 
 from __future__ import annotations
@@ -89,10 +94,20 @@ def evaluate(
     valid_days: int | None,
     attestations: Sequence[Attestation],
     today: datetime.date,
+    workload: str | None = None,
 ) -> list[tuple[str, str, str, Mapping[str, Any]]]:
     """(scope, status, message, evidence) per attested scope of ``control_id``; one FAIL
-    for the workload when nobody attested it. Never not_applicable (the spec)."""
+    for the workload when nobody attested it. Never not_applicable (the spec).
+
+    With ``workload`` (the run's ``prr_workload``) only attestations of that scope count, and
+    the one verdict is about the workload; without it every scope in the file is judged.
+    """
     found = [a for a in attestations if a.control == control_id]
+    if workload is not None:
+        bound = [a for a in found if a.scope == workload]
+        if not bound:
+            return [_unattested(control_id, workload, sorted({a.scope for a in found}))]
+        found = bound
     if not found:
         return [
             (
@@ -105,25 +120,64 @@ def evaluate(
     newest: dict[str, Attestation] = {}
     for attestation in sorted(found, key=lambda a: a.date):
         newest[attestation.scope] = attestation
-    verdicts = []
-    for scope, attestation in sorted(newest.items()):
-        until = attestation.valid_until(valid_days)
-        evidence = {
-            "attested_by": attestation.attested_by,
-            "date": attestation.date.isoformat(),
-            "valid_until": until.isoformat(),
-            "evidence": attestation.evidence,
-        }
-        if today > until:
-            message = (
-                f"{scope}: attestation by {attestation.attested_by} of {attestation.date} "
-                f"expired on {until}"
-            )
-            verdicts.append((scope, "fail", message, evidence))
-        else:
-            message = (
-                f"{scope}: attested by {attestation.attested_by} on {attestation.date}, "
-                f"valid until {until}"
-            )
-            verdicts.append((scope, "pass", message, evidence))
-    return verdicts
+    return [_judge(attestation, valid_days, today) for _, attestation in sorted(newest.items())]
+
+
+def _unattested(
+    control_id: str, workload: str, other_scopes: list[str]
+) -> tuple[str, str, str, Mapping[str, Any]]:
+    """The FAIL of a workload nobody attested, naming the scopes that were attested instead:
+    an attestation of another workload is no evidence about this one."""
+    message = f"no attestation of {control_id} for workload {workload!r} (prr_workload)"
+    if other_scopes:
+        scopes = ", ".join(repr(scope) for scope in other_scopes)
+        message += (
+            f": the attestations of {control_id} are for scope {scopes}, not for workload "
+            f"{workload!r}, so they do not count"
+        )
+    else:
+        message += "; record one in the prr_attestations file"
+    return workload, "fail", message, {"workload": workload, "attested_scopes": other_scopes}
+
+
+def _judge(
+    attestation: Attestation, valid_days: int | None, today: datetime.date
+) -> tuple[str, str, str, Mapping[str, Any]]:
+    """One attestation's verdict on ``today``: a future date fails before anything else,
+    since such an attestation vouches for what had not happened when the account was read."""
+    scope = attestation.scope
+    until = attestation.valid_until(valid_days)
+    evidence = {
+        "attested_by": attestation.attested_by,
+        "date": attestation.date.isoformat(),
+        "valid_until": until.isoformat(),
+        "evidence": attestation.evidence,
+    }
+    if attestation.date > today:
+        message = (
+            f"{scope}: attestation by {attestation.attested_by} is attested in the future: "
+            f"dated {attestation.date}, after the snapshot date {today}"
+        )
+        return scope, "fail", message, evidence
+    if today > until:
+        message = (
+            f"{scope}: attestation by {attestation.attested_by} of {attestation.date} "
+            f"expired on {until}"
+        )
+        return scope, "fail", message, evidence
+    message = (
+        f"{scope}: attested by {attestation.attested_by} on {attestation.date}, valid until {until}"
+    )
+    return scope, "pass", message, evidence
+
+
+def unbound_warning(attestations: Sequence[Attestation]) -> str | None:
+    """The terminal's warning for a run without ``prr_workload``: its attestations count
+    for whatever workload is read, so the reader is shown what each one claims to cover."""
+    if not attestations:
+        return None
+    scopes = ", ".join(f"{a.control} {a.scope!r}" for a in attestations)
+    return (
+        "prr: WARNING: prr_workload is not set, so attestations are not bound to a workload: "
+        f"each counts for this run whatever its scope; scopes: {scopes}"
+    )

@@ -67,6 +67,7 @@ class ControlItem(pytest.Item):
             snapshot,
             tunables=self.run.tunables,
             attestations=self.run.attestations,
+            workload=self.run.workload,
         )
         self.results = self.run.results_for_findings(findings)
         problems = [result for result in self.results if result.status in PROBLEMS]

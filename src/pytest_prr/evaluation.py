@@ -45,9 +45,11 @@ def evaluate_control(
     *,
     tunables: Mapping[str, Any],
     attestations: Sequence[Attestation] = (),
+    workload: str | None = None,
 ) -> list[Finding]:
     """Every finding of one built-in control over ``snapshot``; none for a control that
-    pytest-prr does not evaluate (a team's own)."""
+    pytest-prr does not evaluate (a team's own). Attestations are judged for ``workload``
+    (the run's ``prr_workload``) on the snapshot's day."""
     check = registered_checks().get(control.id)
     if check is not None:
         try:
@@ -59,7 +61,7 @@ def evaluate_control(
         return [
             Finding(control.id, scope, None, status, message, evidence)
             for scope, status, message, evidence in evaluate_attestations(
-                control.id, control.valid_days, attestations, judged_on(snapshot)
+                control.id, control.valid_days, attestations, judged_on(snapshot), workload
             )
         ]
     return []

@@ -39,8 +39,8 @@ HELP_SECURITYHUB = (
     "(BatchImportFindings: the only write pytest-prr ever makes)"
 )
 HELP_WAIVERS = (
-    "YAML file of waivers (risk acceptances): a FAIL of a control on the resources a waiver "
-    "names becomes 'waived' until the waiver expires"
+    "YAML file of waivers (risk acceptances): a FAIL of a control on the resources, or from "
+    "the tests, a waiver names becomes 'waived' until the waiver expires"
 )
 #: Options that write one account's files, which a run over several accounts cannot.
 SINGLE_ACCOUNT_OPTIONS = (("prr_snapshot_out", "snapshot file"), ("prr_evidence", "bundle"))
@@ -56,8 +56,16 @@ OUTPUT_OPTIONS = (
 )
 HELP_CATALOG = "YAML file(s) of your own controls, added to the built-in catalog"
 HELP_ATTESTATIONS = "YAML file of attestations for the process controls (PRC-*)"
+HELP_WORKLOAD = (
+    "the workload this run is about: only attestations whose scope is this workload count "
+    "(without it, any attestation counts and the run warns)"
+)
 HELP_SNAPSHOT_OUT = "save the account snapshot to PATH (and its SHA-256 to PATH.sha256)"
 HELP_SNAPSHOT = "evaluate the snapshot stored at PATH, without any AWS access"
+HELP_SNAPSHOT_UNVERIFIED = (
+    "evaluate a --prr-snapshot whose PATH.sha256 is missing, so that nothing shows it unaltered "
+    "(the results record snapshot_verified: false)"
+)
 HELP_ALLOW_WRITES = (
     "let prr_session clients make write calls in live and endpoint modes (logged; "
     "by default every non-read operation is refused before it is sent)"
@@ -67,7 +75,7 @@ HELP_NO_BUILTIN = "run only your own tests, none of the built-in controls"
 
 runs_key = pytest.StashKey["ReadinessRuns | None"]()
 catalog_key = pytest.StashKey["Catalog"]()
-stored_key = pytest.StashKey[tuple[Any, str]]()
+stored_key = pytest.StashKey[tuple[Any, str, bool]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,6 +98,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--prr-snapshot-out", dest="prr_snapshot_out", metavar="PATH", help=HELP_SNAPSHOT_OUT
     )
     group.addoption("--prr-snapshot", dest="prr_snapshot", metavar="PATH", help=HELP_SNAPSHOT)
+    group.addoption(
+        "--prr-snapshot-unverified",
+        action="store_true",
+        dest="prr_snapshot_unverified",
+        help=HELP_SNAPSHOT_UNVERIFIED,
+    )
     group.addoption("--prr-controls", dest="prr_controls", metavar="IDS", help=HELP_CONTROLS)
     group.addoption(
         "--prr-no-builtin", action="store_true", dest="prr_no_builtin", help=HELP_NO_BUILTIN
@@ -99,6 +113,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("prr_catalog", HELP_CATALOG, type="paths", default=[])
     parser.addini("prr_attestations", HELP_ATTESTATIONS, type="paths", default=[])
+    parser.addini("prr_workload", HELP_WORKLOAD, type="string", default="")
     parser.addini("prr_waivers", HELP_WAIVERS, type="paths", default=[])
 
 
@@ -119,6 +134,8 @@ def pytest_configure(config: pytest.Config) -> None:
     stored = config.option.prr_snapshot
     if config.getini("prr_catalog") or names or stored:
         _catalog(config)
+    if config.option.prr_snapshot_unverified and not stored:
+        raise pytest.UsageError("--prr-snapshot-unverified applies to --prr-snapshot=PATH only")
     if stored and names:
         raise pytest.UsageError(
             "--prr-snapshot evaluates a stored snapshot without AWS; drop --prr-account"
@@ -230,14 +247,22 @@ def _check_several_accounts(config: pytest.Config, accounts: list[Account]) -> N
 
 
 def _stored_account(config: pytest.Config, path: str) -> Account:
-    """The account a stored snapshot was taken of; loading it checks the file."""
-    from pytest_prr.snapshot.store import SnapshotError, load_snapshot
+    """The account a stored snapshot was taken of; loading it checks the file against its
+    ``PATH.sha256``, without which it is refused unless ``--prr-snapshot-unverified``."""
+    from pytest_prr.snapshot.store import DigestMissing, SnapshotError, checksum_path, load_snapshot
 
+    location = config.invocation_params.dir / path
+    unverified = config.option.prr_snapshot_unverified
     try:
-        snapshot, digest = load_snapshot(config.invocation_params.dir / path)
+        snapshot, digest = load_snapshot(location, require_digest=not unverified)
+    except DigestMissing as error:
+        raise pytest.UsageError(
+            f"prr: {error}; pass --prr-snapshot-unverified to evaluate it anyway (the results "
+            "then record snapshot_verified: false)"
+        ) from error
     except SnapshotError as error:
         raise pytest.UsageError(f"prr: {error}") from error
-    config.stash[stored_key] = (snapshot, digest)
+    config.stash[stored_key] = (snapshot, digest, checksum_path(location).is_file())
     return snapshot.account
 
 
@@ -271,6 +296,7 @@ def _start_runs(config: pytest.Config, accounts: list[Account], settings: Accoun
                 catalog=catalog,
                 tunables=tunables,
                 attestations=attestations,
+                workload=config.getini("prr_workload").strip() or None,
                 waivers=waivers,
                 snapshot_out=_path_option(config, "prr_snapshot_out"),
                 allow_writes=config.option.prr_allow_writes,

@@ -137,6 +137,8 @@ class Target:
     emulator: Mapping[str, Any] | None = None
     #: Who read the account: the STS caller identity that verified a live or endpoint target.
     caller_arn: str | None = None
+    #: A replay's: whether its ``.sha256`` showed the snapshot unaltered (None: not a replay).
+    snapshot_verified: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -151,6 +153,8 @@ class Target:
             target["snapshot_sha256"] = self.snapshot_sha256
         if self.snapshot_mode:
             target["snapshot_mode"] = self.snapshot_mode
+        if self.snapshot_verified is not None:
+            target["snapshot_verified"] = self.snapshot_verified
         if self.emulator:
             target["emulator"] = {
                 "name": self.emulator["name"],

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pytest_prr.checks.base import Finding
     from pytest_prr.snapshot.collect.fidelity import Fidelity
     from pytest_prr.snapshot.model import Snapshot
-    from pytest_prr.waivers import Waiver, WaiverReport
+    from pytest_prr.waivers import TagLookup, Waiver, WaiverReport
 
 
 @dataclass
@@ -39,6 +39,8 @@ class ReadinessRun:
     allow_writes: bool = False
     tunables: Mapping[str, Any] = field(default_factory=dict)
     attestations: list[Attestation] = field(default_factory=list)
+    #: ``prr_workload``: the only scope whose attestations count; None counts every scope.
+    workload: str | None = None
     #: The ``prr_waivers`` entries; None without a waivers file (no waivers section then).
     waivers: list[Waiver] | None = None
     endpoint_url: str | None = None
@@ -52,8 +54,11 @@ class ReadinessRun:
     snapshot_path: Path | None = None
     snapshot_sha256: str | None = None
     snapshot_taken_at: str | None = None
+    #: A replay's: whether ``PATH.sha256`` showed the stored snapshot unaltered.
+    snapshot_verified: bool | None = None
     _snapshot: Snapshot | None = None
     _scratch: Path | None = None
+    _tags: TagLookup | None = None
 
     @property
     def target(self) -> Target:
@@ -71,6 +76,7 @@ class ReadinessRun:
             if self.snapshot is not None
             else None,
             caller_arn=self.caller_arn,
+            snapshot_verified=self.snapshot_verified,
         )
 
     def open_session(self) -> Any:
@@ -148,9 +154,14 @@ class ReadinessRun:
             return Fidelity.of(detect_emulator(self.account.endpoint_url))
         return AWS
 
-    def use_stored_snapshot(self, path: Path | None, snapshot: Snapshot, digest: str) -> None:
+    def use_stored_snapshot(
+        self, path: Path | None, snapshot: Snapshot, digest: str, verified: bool | None = None
+    ) -> None:
+        """Evaluate a stored snapshot; ``verified`` says whether its digest file was there
+        to show it unaltered (None: not known, and not recorded)."""
         self.snapshot_path = path
         self.snapshot_sha256 = digest
+        self.snapshot_verified = verified
         self.snapshot_taken_at = snapshot.taken_at
         self._snapshot = snapshot
 
@@ -206,7 +217,8 @@ class ReadinessRun:
     def results_for_phase(
         self, control_ids: Iterable[str], test: str, report: Any, excinfo: Any
     ) -> list[Result]:
-        """The results one phase (setup, call, teardown) of a test report yields."""
+        """The results one phase (setup, call, teardown) of a test report yields, waivers
+        applied: a waiver naming the test accepts its FAIL as it does a resource's."""
         exception = excinfo.value if excinfo is not None else None
         xfail = hasattr(report, "wasxfail")
         not_applicable = isinstance(exception, NotApplicable)
@@ -225,7 +237,7 @@ class ReadinessRun:
             message = describe_exception(exception, report.longreprtext)
             if report.when != "call":
                 message = f"in {report.when}: {message}"
-        return self.results_for(control_ids, test, status, message)
+        return self.waive(self.results_for(control_ids, test, status, message))
 
     def results_for_control(self, item: Any, excinfo: Any) -> list[Result]:
         """A built-in control item's results, one per resource (waivers applied); a crash
@@ -247,12 +259,21 @@ class ReadinessRun:
 
     def waive(self, results: list[Result]) -> list[Result]:
         """``results`` with the FAILs a waiver covers turned into ``waived``."""
-        if not self.waivers or self.snapshot is None:
+        if not self.waivers or self.snapshot is None or not results:
             return results
-        from pytest_prr.waivers import apply_waivers, function_tags
+        from pytest_prr.waivers import apply_waivers
 
-        tags_of = function_tags(self.snapshot)
-        return apply_waivers(results, self.waivers, today=self.judged_on, tags_of=tags_of)
+        return apply_waivers(results, self.waivers, today=self.judged_on, tags_of=self._tags_of)
+
+    def _tags_of(self, resource_id: str) -> Mapping[str, str] | None:
+        """The snapshot's function tags, read once per process and only when a tag waiver
+        asks: a run's user tests and built-in items all consult them."""
+        if self._tags is None:
+            from pytest_prr.waivers import function_tags
+
+            assert self.snapshot is not None
+            self._tags = function_tags(self.snapshot)
+        return self._tags(resource_id)
 
     def results_for_findings(self, findings: Sequence[Finding]) -> list[Result]:
         """A built-in control's verdicts, one result per resource, waivers applied."""
@@ -269,10 +290,10 @@ class ReadinessRun:
         waivers file (or a snapshot to judge tags and the day on)."""
         if self.waivers is None or self.snapshot is None:
             return None
-        from pytest_prr.waivers import function_tags, report_waivers
+        from pytest_prr.waivers import report_waivers
 
         return report_waivers(
-            self.waivers, self.results, today=self.judged_on, tags_of=function_tags(self.snapshot)
+            self.waivers, self.results, today=self.judged_on, tags_of=self._tags_of
         )
 
 

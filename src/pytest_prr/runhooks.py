@@ -122,6 +122,8 @@ class _ReadinessHooks:
                         "(--prr-allow-writes)",
                         yellow=True,
                     )
+            for line in self._trust_warnings():
+                reporter.write_line(line, yellow=True)
         if quiet:
             self.runs.take_snapshots(lambda run: None)
             return
@@ -134,6 +136,24 @@ class _ReadinessHooks:
 
         for summary in self.runs.take_snapshots(progress_for):
             reporter.write_line(summary)
+
+    def _trust_warnings(self) -> list[str]:
+        """What the run's verdicts rest on that nothing checked: a replayed snapshot without
+        its digest, attestations bound to no workload (said once: every account shares them)."""
+        from pytest_prr.attestations import unbound_warning
+
+        lines = [
+            f"prr: WARNING: {run.snapshot_path} has no SHA-256 beside it, so nothing shows it "
+            "unaltered; evaluated anyway (--prr-snapshot-unverified), the results record "
+            "snapshot_verified: false"
+            for run in self.runs.runs.values()
+            if run.snapshot_verified is False
+        ]
+        run = self.runs.first
+        warning = None if run.workload else unbound_warning(run.attestations)
+        if warning is not None and not self.config.option.prr_no_builtin:
+            lines.append(warning)
+        return lines
 
     def _start_moto(self, run: ReadinessRun) -> None:
         from pytest_prr.motoserver import MotoServer
@@ -237,6 +257,8 @@ class _ReadinessHooks:
             report.__dict__[REPORT_ACCOUNT_KEY] = account
         else:
             results = run.results_for_phase(ids, test, report, call.excinfo)
+            if report.failed and results and all(r.status == "waived" for r in results):
+                _accept_waived(report)
         if results:
             report.__dict__[REPORT_KEY] = [result.to_dict() for result in results]
             report.__dict__[REPORT_ACCOUNT_KEY] = account
@@ -326,6 +348,14 @@ class _ReadinessHooks:
             environment.undo()
 
 
+def _accept_waived(report: pytest.TestReport) -> None:
+    """A user test whose every result of this phase a waiver accepted passes, as a built-in
+    item with only waived resources does; its failure stays readable under ``-rP``."""
+    report.sections.append(("prr: failure accepted by a waiver", report.longreprtext))
+    report.outcome = "passed"
+    report.longrepr = None
+
+
 class LineWriter:
     """Terminal lines from the snapshot threads of several accounts: one at a time, each
     naming its account."""
@@ -382,6 +412,7 @@ class _EvidenceHooks:
                     for control in builtin_controls(self.runs.catalog)
                     if control in self.run.evaluated
                 ],
+                workload=self.run.workload,
             )
         except (EvidenceError, OSError) as error:
             if reporter is not None:

@@ -2,8 +2,11 @@
 
 A regulated team cannot always fix a finding at once. A waiver in the YAML file named by the
 ``prr_waivers`` ini option is the auditable alternative to switching the control off: it
-names the control, the resources (ARN globs or tags), why, who approved it and until when,
-and every output keeps the original status beside it.
+names the control, what it covers, why, who approved it and until when, and every output
+keeps the original status beside it. What it covers is either resources the built-in checks
+judged (ARN globs or tags) or users' own ``@prr.control`` tests (node-ID globs): a built-in
+result is about a resource, a user test's about the whole account, so neither kind can
+reach the other's results by accident (an ARN glob ``*`` does not waive a team's test).
 
 Only a FAIL is waivable. An ERROR means the control could not be evaluated, and accepting a
 risk nobody could see would be a pass in disguise. A waiver past its ``expires`` date no
@@ -18,6 +21,7 @@ import datetime
 import fnmatch
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -39,6 +43,9 @@ TagLookup = Callable[[str], Mapping[str, str] | None]
 WAIVABLE = "fail"
 #: What a waiver can be found to cover when the report decides whether it is still needed.
 _PROBLEMS = ("fail", "error")
+#: How the node ids of built-in control items start (``prr::SEC-01``, ``prr::SEC-01[prod]``);
+#: a user's test id starts with its file's path, which never does.
+BUILTIN_PREFIX = "prr::"
 
 
 class WaiverError(ValueError):
@@ -56,6 +63,8 @@ class Waiver:
     expires: datetime.date
     resources: tuple[str, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()
+    #: Node-ID globs of users' tests; a waiver names these, or resources, or tags.
+    tests: tuple[str, ...] = ()
     id: str | None = None
     ticket: str | None = None
     #: Its position in the file (``waivers[N]``), so a report can point at the entry.
@@ -64,13 +73,18 @@ class Waiver:
     def active_on(self, day: datetime.date) -> bool:
         return day <= self.expires
 
-    def covers(self, control_id: str, resource_id: str, tags_of: TagLookup) -> bool:
-        """Whether the waiver is about this control and names this resource."""
-        if control_id != self.control:
+    def covers(self, result: Result, tags_of: TagLookup) -> bool:
+        """Whether the waiver is about the result's control and names what it is about: the
+        user's test that made it, or the resource a built-in check judged."""
+        if result.control_id != self.control:
             return False
+        if by_user_test(result):
+            return any(node_id_matches(glob, result.test) for glob in self.tests)
         if self.resources:
-            return any(fnmatch.fnmatchcase(resource_id, glob) for glob in self.resources)
-        found = tags_of(resource_id)
+            return any(fnmatch.fnmatchcase(result.resource_id, glob) for glob in self.resources)
+        if not self.tags:
+            return False
+        found = tags_of(result.resource_id)
         return found is not None and all(found.get(key) == value for key, value in self.tags)
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,6 +92,8 @@ class Waiver:
         data: dict[str, Any] = {"control": self.control}
         if self.resources:
             data["resources"] = self.resources[0] if len(self.resources) == 1 else [*self.resources]
+        elif self.tests:
+            data["tests"] = self.tests[0] if len(self.tests) == 1 else [*self.tests]
         else:
             data["tags"] = dict(self.tags)
         data["justification"] = self.justification
@@ -115,21 +131,54 @@ def load_waivers(path: Path, catalog: Catalog) -> list[Waiver]:
                     f"{where}: id {entry['id']!r} is already used by waivers[{first}]"
                 )
             seen_ids[entry["id"]] = index
-        globs = entry.get("resources", ())
+        tests = _globs(entry.get("tests", ()))
+        builtin = [glob for glob in tests if glob.startswith(BUILTIN_PREFIX)]
+        if builtin:
+            raise WaiverError(
+                f"{where}.tests: {builtin[0]!r} names a built-in control's item; waive its "
+                "results with 'resources' (ARN globs) or 'tags'"
+            )
         waivers.append(
             Waiver(
                 control=entry["control"],
                 justification=entry["justification"].strip(),
                 approved_by=entry["approved_by"].strip(),
                 expires=datetime.date.fromisoformat(entry["expires"]),
-                resources=(globs,) if isinstance(globs, str) else tuple(globs),
+                resources=_globs(entry.get("resources", ())),
                 tags=tuple(sorted(entry.get("tags", {}).items())),
+                tests=tests,
                 id=entry.get("id"),
                 ticket=entry.get("ticket"),
                 entry=index,
             )
         )
     return waivers
+
+
+def _globs(value: str | list[str] | tuple[()]) -> tuple[str, ...]:
+    """One glob or a list of them, as the schema allows either."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def by_user_test(result: Result) -> bool:
+    """Whether ``result`` comes from a user's test rather than a built-in control's item."""
+    return not result.test.startswith(BUILTIN_PREFIX)
+
+
+def node_id_matches(glob: str, nodeid: str) -> bool:
+    """Whether a test node id matches a waiver's glob, case-sensitively, as a whole.
+
+    Only ``*`` (any run of characters, ``/`` and ``::`` included) and ``?`` (one character)
+    are wildcards: brackets are literal, so a parametrized id is written as pytest shows it
+    (``test_x[eu-west-1]``) rather than read as a character class, as ``fnmatch`` would.
+    """
+    return _test_pattern(glob).fullmatch(nodeid) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _test_pattern(glob: str) -> re.Pattern[str]:
+    parts = {"*": ".*", "?": "."}
+    return re.compile("".join(parts.get(char, re.escape(char)) for char in glob), re.DOTALL)
 
 
 class _DatesAsWrittenLoader(yaml.SafeLoader):
@@ -186,7 +235,10 @@ def _where(data: Any, steps: list[Any]) -> str:
 
 def _message(error: Any, steps: list[Any]) -> str:
     if error.validator == "oneOf" and len(steps) == 2:
-        return "give exactly one of 'resources' (ARN globs) or 'tags' (a mapping)"
+        return (
+            "give exactly one of 'resources' (ARN globs), 'tags' (a mapping) or 'tests' "
+            "(test node-ID globs)"
+        )
     if error.validator == "format":
         return f"{error.instance!r} is not a date (YYYY-MM-DD)"
     if error.validator == "pattern" and isinstance(error.instance, str):
@@ -204,8 +256,7 @@ def find_waiver(
         (
             waiver
             for waiver in waivers
-            if waiver.active_on(today)
-            and waiver.covers(result.control_id, result.resource_id, tags_of)
+            if waiver.active_on(today) and waiver.covers(result, tags_of)
         ),
         None,
     )
@@ -259,9 +310,10 @@ def report_waivers(
 ) -> WaiverReport:
     """Judge every waiver against the whole run's results (before or after waiving).
 
-    A waiver is *stale* when its control was tested and none of the resources it covers
-    failed or errored; *expired* when it is past its date and still covers such a resource.
-    A waiver of a control the run did not test is neither: the run cannot tell.
+    A waiver is *stale* when its control was tested and none of the results it covers (of
+    resources or of users' tests) failed or errored; *expired* when it is past its date and
+    still covers such a result. A waiver of a control the run did not test is neither: the
+    run cannot tell.
     """
     found = list(results)
     tested = {result.control_id for result in found}
@@ -275,7 +327,7 @@ def report_waivers(
                 result.resource_id
                 for result in found
                 if (result.original_status or result.status) in _PROBLEMS
-                and waiver.covers(result.control_id, result.resource_id, tags_of)
+                and waiver.covers(result, tags_of)
             }
         )
         if not exposed:

@@ -59,6 +59,7 @@ def write_bundle(
     catalog_files: Sequence[Path] = (),
     attestation_files: Sequence[Path] = (),
     selected_controls: Sequence[str] = (),
+    workload: str | None = None,
     created_at: datetime.datetime | None = None,
 ) -> Path:
     """Write the bundle of one run into ``directory``; return the manifest's path.
@@ -93,6 +94,8 @@ def write_bundle(
             _write_json(staging / CONTROLS / f"{control['id']}.json", evidence)
         judged_on = waivers_judged_on if waivers_file else None
         inputs = _copy_inputs(staging, catalog_files, attestation_files, waivers_file, judged_on)
+        # The workload the attestations were judged for (prr_workload): verify judges them so.
+        inputs["workload"] = workload
         moment = created_at or datetime.datetime.now(datetime.UTC)
         manifest = {
             "schema": SCHEMA_ID,

@@ -69,14 +69,20 @@ def builtin_results(
     tunables: Mapping[str, Any],
     attestations: Sequence[Attestation] = (),
     controls: Iterable[str] | None = None,
+    workload: str | None = None,
 ) -> list[Result]:
     """The results of ``controls`` (by default every built-in control) over ``snapshot``,
-    made as a run's items make them, before waivers; evidence through JSON, as recorded."""
+    made as a run's items make them, before waivers; evidence through JSON, as recorded;
+    attestations are judged for ``workload``, the run's ``prr_workload``."""
     selected = builtin_controls(catalog) if controls is None else list(controls)
     results: list[Result] = []
     for control_id in selected:
         findings = evaluate_control(
-            catalog[control_id], snapshot, tunables=tunables, attestations=attestations
+            catalog[control_id],
+            snapshot,
+            tunables=tunables,
+            attestations=attestations,
+            workload=workload,
         )
         results += [
             dataclasses.replace(result, evidence=json.loads(json.dumps(result.evidence)))
@@ -94,6 +100,7 @@ def replay(
     *,
     tunables: Mapping[str, Any],
     attestations: Sequence[Attestation] = (),
+    workload: str | None = None,
     waivers: Sequence[Waiver] = (),
     judged_on: datetime.date | None = None,
     selected: Sequence[str] | None = None,
@@ -122,7 +129,12 @@ def replay(
     ]
     chosen = [control_id for control_id in known if control_id in selected]
     expected = builtin_results(
-        snapshot, catalog, tunables=tunables, attestations=attestations, controls=chosen
+        snapshot,
+        catalog,
+        tunables=tunables,
+        attestations=attestations,
+        workload=workload,
+        controls=chosen,
     )
     if waivers:
         assert judged_on is not None, "waivers are judged on a day"

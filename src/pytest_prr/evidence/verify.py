@@ -173,6 +173,7 @@ def _replay(
         catalog,
         tunables=tunables,
         attestations=attestations,
+        workload=inputs.get("workload"),
         waivers=waivers or (),
         judged_on=judged_on,
         selected=manifest.get("selected_controls"),

@@ -119,11 +119,14 @@ def _evidence(evidence: Any) -> str:
 
 
 def _waiver_resources(waiver: Mapping[str, Any]) -> str:
-    """What the waiver covers: its ARN glob(s), or the tags it matches."""
+    """What the waiver covers: its ARN glob(s), the tags it matches, or the tests it names."""
     resources = waiver.get("resources")
     if isinstance(resources, list | tuple):
         return "; ".join(map(str, resources))
     if resources:
         return str(resources)
+    tests = waiver.get("tests")
+    if tests:
+        return "; ".join(f"test {glob}" for glob in ([tests] if isinstance(tests, str) else tests))
     tags = waiver.get("tags") or {}
     return "; ".join(f"tag {key}={value}" for key, value in tags.items())

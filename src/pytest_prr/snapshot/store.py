@@ -18,6 +18,10 @@ class SnapshotError(ValueError):
     """A snapshot file that cannot be evaluated; the message says why."""
 
 
+class DigestMissing(SnapshotError):
+    """A snapshot asked to be shown unaltered has no ``PATH.sha256`` to show it with."""
+
+
 def save_snapshot(snapshot: Snapshot, path: Path) -> str:
     """Write ``snapshot`` atomically, and ``PATH.sha256`` beside it; return the digest."""
     payload = json.dumps(snapshot.data, sort_keys=True, separators=(",", ":")).encode()
@@ -28,9 +32,15 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> str:
     return digest
 
 
-def load_snapshot(path: Path) -> tuple[Snapshot, str]:
+def load_snapshot(path: Path, *, require_digest: bool = False) -> tuple[Snapshot, str]:
     """The snapshot stored at ``path`` and its SHA-256, verified against ``PATH.sha256``
-    when that file exists."""
+    when that file exists.
+
+    ``require_digest`` refuses a snapshot without ``PATH.sha256`` (:class:`DigestMissing`):
+    a replay must not judge a file anyone could have edited, deleting the digest with it.
+    Without it the caller vouches for the file another way: a bundle's manifest, or an
+    xdist controller that loaded the same file first.
+    """
     try:
         payload = path.read_bytes()
     except OSError as error:
@@ -59,6 +69,11 @@ def load_snapshot(path: Path) -> tuple[Snapshot, str]:
     missing = [key for key in REQUIRED_KEYS if key not in data]
     if missing:
         raise SnapshotError(f"{path}: incomplete snapshot, missing {', '.join(missing)}")
+    if require_digest and not recorded.is_file():
+        raise DigestMissing(
+            f"{path}: {recorded.name} is missing, so the snapshot cannot be shown unaltered "
+            "since it was saved"
+        )
     return Snapshot(data), digest
 
 
