@@ -148,7 +148,7 @@ def test_builtin_controls_give_a_result_per_function(builtin_project, workers) -
     result.stdout.fnmatch_lines(
         [
             "*prr built-in control FIN-01*",
-            "FIN-01 Graviton (arm64): 1 of 2 resource(s) not compliant",
+            "FAIL FIN-01 Graviton (arm64): 1 of 2 resource(s) not compliant",
             "  FAIL arn:aws:lambda:us-east-1:123456789012:function:intel: *",
             "remediation: *",
         ]

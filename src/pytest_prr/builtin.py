@@ -42,12 +42,24 @@ def select_controls(
 
 
 class ControlFailed(Exception):
-    """A built-in control found failing or unevaluable resources; the message lists them."""
+    """A built-in control found failing resources; the message lists them, unevaluable
+    ones included, and the remediation."""
+
+
+class ControlNotEvaluated(Exception):
+    """A built-in control could not evaluate some resources and found none failing: an error
+    of the evaluation, which pytest and its JUnit report as an error, not a failure."""
 
 
 class ControlItem(pytest.Item):
     """One built-in control evaluated over the snapshot of one account's run, through the
-    evaluation ``prr verify`` repeats (:func:`pytest_prr.evaluation.evaluate_control`)."""
+    evaluation ``prr verify`` repeats (:func:`pytest_prr.evaluation.evaluate_control`).
+
+    The evaluation runs in the setup phase: a control whose problems are only resources it
+    could not evaluate is then a pytest ERROR (``<error>`` in the JUnit XML), one that found
+    a violation a FAILURE in the call phase, so pytest's counts and the JUnit say what the
+    matrix says.
+    """
 
     def __init__(self, *, control_id: str, run: ReadinessRun, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -56,33 +68,45 @@ class ControlItem(pytest.Item):
         self.results: list[Result] = []
         self.add_marker(getattr(pytest.mark, MARKER)(control_id))
 
-    def runtest(self) -> None:
+    def setup(self) -> None:
         from pytest_prr.evaluation import evaluate_control
 
         snapshot = self.run.snapshot
         assert snapshot is not None
-        control = self.run.catalog[self.control_id]
         findings = evaluate_control(
-            control,
+            self.run.catalog[self.control_id],
             snapshot,
             tunables=self.run.tunables,
             attestations=self.run.attestations,
             workload=self.run.workload,
         )
         self.results = self.run.results_for_findings(findings)
+        statuses = {result.status for result in self.results}
+        if "error" in statuses and "fail" not in statuses:
+            raise ControlNotEvaluated(self._problems())
+
+    def runtest(self) -> None:
+        if any(result.status == "fail" for result in self.results):
+            raise ControlFailed(self._problems())
+
+    def _problems(self) -> str:
+        """The control, then each resource it failed or could not evaluate, each line
+        starting with that status, then the remediation when something failed."""
+        control = self.run.catalog[self.control_id]
         problems = [result for result in self.results if result.status in PROBLEMS]
-        if problems:
-            lines = [
-                f"{control.id} {control.title}: {len(problems)} of "
-                f"{len(self.results)} resource(s) not compliant"
-            ]
-            lines += [f"  {r.status.upper()} {r.resource_id}: {r.message}" for r in problems]
-            if any(result.status == "fail" for result in problems):
-                lines.append(f"remediation: {control.remediation}")
-            raise ControlFailed("\n".join(lines))
+        failing = any(result.status == "fail" for result in problems)
+        lines = [
+            f"{'FAIL' if failing else 'ERROR (cannot be evaluated)'} {control.id} "
+            f"{control.title}: {len(problems)} of {len(self.results)} resource(s) "
+            f"{'not compliant' if failing else 'not evaluated'}"
+        ]
+        lines += [f"  {r.status.upper()} {r.resource_id}: {r.message}" for r in problems]
+        if failing:
+            lines.append(f"remediation: {control.remediation}")
+        return "\n".join(lines)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, ControlFailed):
+        if isinstance(excinfo.value, ControlFailed | ControlNotEvaluated):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 

@@ -106,6 +106,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--prr-controls", dest="prr_controls", metavar="IDS", help=HELP_CONTROLS)
     group.addoption(
+        "--prr-fail-on",
+        dest="prr_fail_on",
+        metavar="STATUSES",
+        help="which controls make the run exit 1, whatever pytest thought of their tests (an "
+        "xfail included): STATUS[:SEVERITY],... with STATUS fail, error or not_tested and the "
+        "lowest SEVERITY; default fail,error; 'none' for a report-only run",
+    )
+    group.addoption(
         "--prr-no-builtin", action="store_true", dest="prr_no_builtin", help=HELP_NO_BUILTIN
     )
     group.addoption(
@@ -287,6 +295,12 @@ def _start_runs(config: pytest.Config, accounts: list[Account], settings: Accoun
         from pytest_prr.builtin import selected_controls
 
         selected_controls(catalog, config.option.prr_controls)
+    from pytest_prr.exit_policy import FailOnError, parse_fail_on
+
+    try:
+        parse_fail_on(config.option.prr_fail_on)
+    except FailOnError as error:
+        raise pytest.UsageError(f"prr: {error}") from error
     attestations = _attestations(config, catalog)
     waivers = _waivers(config, catalog)
     runs = ReadinessRuns(

@@ -243,9 +243,11 @@ class ReadinessRun:
         """A built-in control item's results, one per resource (waivers applied); a crash
         outside the evaluation is an ERROR for the account rather than a control without
         results."""
-        from pytest_prr.builtin import ControlFailed
+        from pytest_prr.builtin import ControlFailed, ControlNotEvaluated
 
-        if excinfo is not None and not isinstance(excinfo.value, ControlFailed):
+        if excinfo is not None and not isinstance(
+            excinfo.value, ControlFailed | ControlNotEvaluated
+        ):
             message = f"the check crashed: {describe_exception(excinfo.value, '')}"
             return self.results_for([item.control_id], item.recorded_test, "error", message)
         return item.results

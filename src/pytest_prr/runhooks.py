@@ -36,6 +36,8 @@ server_key = pytest.StashKey[Any]()
 #: results name, fixed at collection, before xdist's loadgroup appends ``@group`` to node ids.
 account_key = pytest.StashKey["str | None"]()
 test_key = pytest.StashKey[str]()
+#: Per item with controls: every result its phases made so far, for its ``prr_status``.
+item_results_key = pytest.StashKey[list[Any]]()
 
 
 def register_run_hooks(config: pytest.Config, runs: ReadinessRuns) -> None:
@@ -92,6 +94,8 @@ class _ReadinessHooks:
         self.runs = runs
         self.is_worker = hasattr(config, "workerinput")
         self.output_errors: list[str] = []
+        self.other_failures = 0
+        self.exit_reason: str | None = None
         self.written: list[str] = []
         self.reports = {
             kind: config.invocation_params.dir / path
@@ -250,15 +254,21 @@ class _ReadinessHooks:
         from pytest_prr.builtin import ControlItem
 
         if isinstance(item, ControlItem):
-            if report.when != "call":
-                return report
+            # Its results are final where its evaluation ended: setup when that failed
+            # (it could not evaluate, or crashed), else the call.
+            if report.when == "teardown" or (report.when == "setup" and report.passed):
+                return _with_status(item, report)
             results = run.results_for_control(item, call.excinfo)
+            item.stash[item_results_key] = results
             report.__dict__[REPORT_EVALUATED_KEY] = item.control_id
             report.__dict__[REPORT_ACCOUNT_KEY] = account
         else:
             results = run.results_for_phase(ids, test, report, call.excinfo)
             if report.failed and results and all(r.status == "waived" for r in results):
                 _accept_waived(report)
+            item.stash.setdefault(item_results_key, []).extend(results)
+            if report.when == "teardown":
+                _with_status(item, report)
         if results:
             report.__dict__[REPORT_KEY] = [result.to_dict() for result in results]
             report.__dict__[REPORT_ACCOUNT_KEY] = account
@@ -266,6 +276,8 @@ class _ReadinessHooks:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
+            if report.failed and not hasattr(report, REPORT_KEY):
+                self.other_failures += 1  # a test that is no readiness evidence failed
             account = getattr(report, REPORT_ACCOUNT_KEY, None)
             self.runs.add_reported(account, getattr(report, REPORT_KEY, []))
             evaluated = getattr(report, REPORT_EVALUATED_KEY, None)
@@ -289,8 +301,25 @@ class _ReadinessHooks:
         if self.config.option.prr_securityhub_import:
             for run in self.runs.runs.values():
                 self._import_findings(run)
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            session.exitstatus = self._exit_status(document)
         if self.output_errors:
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+    def _exit_status(self, document: dict[str, Any]) -> pytest.ExitCode:
+        """The matrix decides (``--prr-fail-on``), and any other test that failed."""
+        from pytest_prr.exit_policy import parse_fail_on
+
+        policy = parse_fail_on(self.config.option.prr_fail_on)
+        failing = policy.failing(document["controls"])
+        self.exit_reason = (
+            f"exit status {1 if failing or self.other_failures else 0}: "
+            f"{len(failing)} control(s) fail the run under --prr-fail-on={policy.text}"
+            + (f", and {self.other_failures} other test(s) failed" if self.other_failures else "")
+        )
+        if failing or self.other_failures:
+            return pytest.ExitCode.TESTS_FAILED
+        return pytest.ExitCode.OK
 
     def _write(self, what: str, path: Path, write: Callable[[Path], None]) -> None:
         """Write one output; a failure is reported and fails the run, the others still go."""
@@ -337,6 +366,8 @@ class _ReadinessHooks:
             terminalreporter.write_line(f"prr: {line}")
         for line in self.output_errors:
             terminalreporter.write_line(f"prr: {line}", red=True)
+        if self.exit_reason is not None:
+            terminalreporter.write_line(f"prr: {self.exit_reason}")
 
     def pytest_unconfigure(self) -> None:
         self.runs.close()
@@ -354,6 +385,18 @@ def _accept_waived(report: pytest.TestReport) -> None:
     report.sections.append(("prr: failure accepted by a waiver", report.longreprtext))
     report.outcome = "passed"
     report.longrepr = None
+
+
+def _with_status(item: pytest.Item, report: pytest.TestReport) -> pytest.TestReport:
+    """Give the teardown report, whose properties pytest's JUnit writes, ``prr_status``: the
+    item's results rolled up as the matrix rolls up a control (``not_tested`` when it made
+    none, as a plain skip does), so the XML says what the matrix says."""
+    if report.when == "teardown":
+        from pytest_prr.results import rollup
+
+        results = item.stash.get(item_results_key, [])
+        report.user_properties.append(("prr_status", rollup(r.status for r in results)))
+    return report
 
 
 class LineWriter:
