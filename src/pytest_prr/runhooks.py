@@ -276,9 +276,10 @@ class _ReadinessHooks:
         from pytest_prr.report.asff import to_asff
         from pytest_prr.securityhub import SecurityHubImportError, import_findings
         from pytest_prr.sessions import open_session
+        from pytest_prr.snapshot.guard import FINDINGS_IMPORT
 
         findings = to_asff(self.runs.account_document(run), catalog=self.runs.catalog)
-        session = open_session(run.account, run.endpoint_url, allow_findings_import=True)
+        session = open_session(run.account, run.endpoint_url, admit={FINDINGS_IMPORT})
         try:
             self.written.append(f"Security Hub: {import_findings(session, findings).describe()}")
         except SecurityHubImportError as error:
