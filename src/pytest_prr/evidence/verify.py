@@ -1,14 +1,15 @@
 """Verifying an evidence bundle: every byte as recorded, every built-in verdict reproducible.
 
-Two questions, both answered in full rather than stopping at the first problem, so that an
-auditor sees everything that is wrong: does each file match ``manifest.json`` (nothing
-altered, missing or added), and do the results follow from the snapshot and the bundled
-inputs when the checks run again?
+Three questions, all answered in full rather than stopping at the first problem, so that an
+auditor sees everything that is wrong: is ``manifest.json`` the one the auditor kept the
+SHA-256 of; does each file match it (nothing altered, missing or added); and do the results
+follow from the snapshot and the bundled inputs when the checks run again?
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class Verification:
     notes: tuple[str, ...]
     files: int
     reevaluated: int
+    #: The SHA-256 of manifest.json's bytes (None when it cannot be read).
+    manifest_sha256: str | None = None
 
     @property
     def intact(self) -> bool:
@@ -70,11 +73,13 @@ class _Unusable(Exception):
         self.problem = Problem(where, what)
 
 
-def verify_bundle(directory: Path) -> Verification:
-    """Re-hash every file of the bundle at ``directory`` and re-evaluate its snapshot.
+def verify_bundle(directory: Path, *, expect_sha256: str | None = None) -> Verification:
+    """Check the manifest of the bundle at ``directory``, re-hash every file and re-evaluate
+    its snapshot.
 
-    Every file altered, missing or added is a problem naming it; so is every recorded
-    result that re-evaluation does not reproduce, naming its control and resource.
+    A manifest whose SHA-256 is not ``expect_sha256`` is a problem; so is every file
+    altered, missing or added, naming it, and every recorded result that re-evaluation does
+    not reproduce, naming its control and resource.
     """
     if not directory.is_dir():
         raise EvidenceError(f"{directory}: no such directory")
@@ -84,11 +89,28 @@ def verify_bundle(directory: Path) -> Verification:
     except OSError as error:
         problem = Problem(MANIFEST, f"cannot read it ({error.strerror}): not an evidence bundle?")
         return Verification((problem,), (), len(present), 0)
+    digest = hashlib.sha256(raw).hexdigest()
     manifest, manifest_problems = read_manifest(raw)
     problems = [Problem(MANIFEST, what) for what in manifest_problems]
+    if expect_sha256 is not None and digest != expect_sha256.lower():
+        problems.append(Problem(MANIFEST, f"SHA-256 {digest}, not the expected {expect_sha256}"))
     if manifest is None:
-        return Verification(tuple(problems), (), len(present), 0)
-    problems += _file_problems(manifest["files"], present)
+        return Verification(tuple(problems), (), len(present), 0, digest)
+    contents = _verify_contents(directory, manifest, present)
+    return Verification(
+        (*problems, *contents.problems),
+        contents.notes,
+        contents.files,
+        contents.reevaluated,
+        digest,
+    )
+
+
+def _verify_contents(
+    directory: Path, manifest: Mapping[str, Any], present: Mapping[str, Path]
+) -> Verification:
+    """Every file against the manifest, and the results against the snapshot."""
+    problems = _file_problems(manifest["files"], present)
     notes = []
     if manifest["tool"]["version"] != __version__:
         notes.append(
