@@ -262,7 +262,7 @@ def test_the_bundle_holds_every_file_and_the_manifest_says_how_it_was_made(run: 
         data = (run.bundle / rel).read_bytes()
         assert recorded == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
     assert manifest["schema"] == "prr-evidence/2"
-    assert "manifest_sha256" not in manifest
+    assert "manifest_sha256" not in manifest and "signature" not in manifest
     assert manifest["tool"] == {
         "name": "pytest-prr",
         "version": __version__,
@@ -296,7 +296,7 @@ def test_the_run_prints_the_manifest_digest_as_sha256sum_does(run: Run) -> None:
     assert sha256sum.returncode == 0, sha256sum.stderr
     lines = run.stdout.splitlines()
     written = next(n for n, line in enumerate(lines) if "evidence bundle written to" in line)
-    assert lines[written].endswith(f"{run.bundle}; its manifest's SHA-256:")
+    assert lines[written].endswith(", not signed; its manifest's SHA-256:")
     assert lines[written + 1] == sha256sum.stdout.rstrip("\n")
     (run.path / "kept.sha256").write_text(lines[written + 1] + "\n")
     check = subprocess.run(["sha256sum", "-c", "kept.sha256"], cwd=run.path, capture_output=True)
@@ -325,7 +325,10 @@ def test_an_intact_bundle_verifies(run: Run, capsys: pytest.CaptureFixture[str])
     assert main(["verify", str(run.bundle)]) == 0
     out = capsys.readouterr().out
     digest = hashlib.sha256((run.bundle / "manifest.json").read_bytes()).hexdigest()
-    assert out.splitlines()[0] == f"{digest}  {run.bundle}/manifest.json"
+    assert out.splitlines()[:2] == [
+        f"{digest}  {run.bundle}/manifest.json",
+        "signature: not signed",
+    ]
     assert "note: 1 user test(s)" in out and "cannot be re-run from a snapshot" in out
     assert out.rstrip().endswith("re-evaluated)") and ": intact (" in out
 

@@ -9,8 +9,9 @@ and size of every file and how the run was made (``manifest.schema.json``).
 A SHA-256 shows that a file changed, not who changed it: whoever can rewrite a file can
 rewrite the manifest too. Re-evaluating the snapshot is what catches results forged
 consistently with their hashes. What ties a bundle to its author is outside the manifest:
-its SHA-256, which the run prints for an auditor to keep. That is what standard tools compute
-(``sha256sum``), so the manifest carries no digest of itself.
+its SHA-256, which the run prints for an auditor to keep, and a detached signature over its
+bytes (``manifest.json.sig``, :mod:`pytest_prr.evidence.signing`). Both are what standard
+tools compute (``sha256sum``, ``openssl``), so the manifest carries no digest of itself.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_prr.__about__ import __version__
 from pytest_prr.catalog import Catalog, builtin_catalog
 from pytest_prr.report.json_document import validate_document
+
+if TYPE_CHECKING:
+    from pytest_prr.evidence.signing import Signer
 
 SCHEMA_ID = "prr-evidence/2"
 #: Earlier manifest formats: ``prr-evidence/1`` carried ``manifest_sha256``, a digest of its
@@ -38,6 +42,8 @@ SCHEMA_ID = "prr-evidence/2"
 OLD_SCHEMA_IDS = ("prr-evidence/1",)
 CONTROL_SCHEMA_ID = "prr-control-evidence/1"
 MANIFEST = "manifest.json"
+#: The detached signature over the manifest's bytes, when the bundle is signed.
+SIGNATURE = f"{MANIFEST}.sig"
 RESULTS = "results.json"
 SNAPSHOT = "snapshot.json"
 JUNIT = "junit.xml"
@@ -50,11 +56,12 @@ class EvidenceError(ValueError):
 
 @dataclass(frozen=True)
 class WrittenBundle:
-    """What :func:`write_bundle` wrote: the manifest, and its SHA-256 (the digest an
-    auditor keeps)."""
+    """What :func:`write_bundle` wrote: the manifest, its SHA-256 (the digest an auditor
+    keeps) and the key that signed it (None when unsigned)."""
 
     manifest: Path
     manifest_sha256: str
+    signed_with: str | None
 
 
 def write_bundle(
@@ -70,12 +77,15 @@ def write_bundle(
     catalog_files: Sequence[Path] = (),
     attestation_files: Sequence[Path] = (),
     created_at: datetime.datetime | None = None,
+    signer: Signer | None = None,
 ) -> WrittenBundle:
-    """Write the bundle of one run into ``directory``.
+    """Write the bundle of one run into ``directory``, signed by ``signer`` if given.
 
     ``directory`` must be absent, empty, or a previous bundle, which is replaced whole.
     The bundle is built beside it and renamed into place, so a crash leaves the previous
-    bundle or none, never a manifest describing files that are not there.
+    bundle or none, never a manifest describing files that are not there; nor, when the
+    signing fails (:class:`~pytest_prr.evidence.signing.SigningError`), one without the
+    signature it records.
     """
     if waivers_file is not None and waivers_judged_on is None:
         raise ValueError("waivers_file needs waivers_judged_on: verify re-applies them that day")
@@ -116,8 +126,12 @@ def write_bundle(
             "inputs": inputs,
             "files": {rel: fingerprint(path) for rel, path in sorted(files_in(staging).items())},
         }
+        if signer is not None:
+            manifest["signature"] = signer.entry()
         raw = (json.dumps(manifest, indent=2) + "\n").encode()
         (staging / MANIFEST).write_bytes(raw)
+        if signer is not None:
+            (staging / SIGNATURE).write_bytes(signer.sign(raw))
         _move_into_place(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -125,6 +139,7 @@ def write_bundle(
     return WrittenBundle(
         manifest=directory / MANIFEST,
         manifest_sha256=hashlib.sha256(raw).hexdigest(),
+        signed_with=signer.describe() if signer is not None else None,
     )
 
 
@@ -189,7 +204,7 @@ def _check_destination(directory: Path) -> None:
             f"{directory}: not empty and not an intact evidence bundle (no valid {MANIFEST}); "
             "choose an empty or new directory"
         )
-    foreign = sorted(set(files_in(directory)) - listed - {MANIFEST})
+    foreign = sorted(set(files_in(directory)) - listed - {MANIFEST, SIGNATURE})
     if foreign:
         raise EvidenceError(
             f"{directory}: holds files that are not part of its bundle "
@@ -287,7 +302,7 @@ def read_manifest(raw: bytes) -> tuple[dict[str, Any] | None, list[str]]:
             f"an old-format manifest ({schema}, written by pytest-prr {version or '?'}), whose "
             f"integrity rested on a digest of itself that this pytest-prr ({SCHEMA_ID}) no "
             "longer checks: verify it with the pytest-prr that wrote it, or write the bundle "
-            "again and keep its SHA-256"
+            "again and keep its SHA-256 or sign it"
         ]
     error = next(iter(_manifest_validator().iter_errors(manifest)), None)
     if error is not None:

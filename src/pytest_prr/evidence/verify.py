@@ -2,8 +2,9 @@
 
 Three questions, all answered in full rather than stopping at the first problem, so that an
 auditor sees everything that is wrong: is ``manifest.json`` the one the auditor kept the
-SHA-256 of; does each file match it (nothing altered, missing or added); and do the results
-follow from the snapshot and the bundled inputs when the checks run again?
+SHA-256 of, or signed by the key they trust; does each file match it (nothing altered,
+missing or added); and do the results follow from the snapshot and the bundled inputs when
+the checks run again?
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pytest_prr.evidence.bundle import (
     CONTROLS,
     MANIFEST,
     RESULTS,
+    SIGNATURE,
     SNAPSHOT,
     EvidenceError,
     control_evidence,
@@ -31,6 +33,7 @@ from pytest_prr.evidence.bundle import (
     read_manifest,
 )
 from pytest_prr.evidence.replay import inconsistencies, replay
+from pytest_prr.evidence.signing import TrustedKey, check_signature
 from pytest_prr.report.json_document import DocumentError, validate_document
 from pytest_prr.snapshot.model import Snapshot
 from pytest_prr.snapshot.store import SnapshotError, load_snapshot
@@ -59,6 +62,8 @@ class Verification:
     reevaluated: int
     #: The SHA-256 of manifest.json's bytes (None when it cannot be read).
     manifest_sha256: str | None = None
+    #: Whether and by what key the bundle is signed, and whether that was checked.
+    signature: str | None = None
 
     @property
     def intact(self) -> bool:
@@ -73,13 +78,16 @@ class _Unusable(Exception):
         self.problem = Problem(where, what)
 
 
-def verify_bundle(directory: Path, *, expect_sha256: str | None = None) -> Verification:
+def verify_bundle(
+    directory: Path, *, expect_sha256: str | None = None, trusted: TrustedKey | None = None
+) -> Verification:
     """Check the manifest of the bundle at ``directory``, re-hash every file and re-evaluate
     its snapshot.
 
-    A manifest whose SHA-256 is not ``expect_sha256`` is a problem; so is every file
-    altered, missing or added, naming it, and every recorded result that re-evaluation does
-    not reproduce, naming its control and resource.
+    A manifest whose SHA-256 is not ``expect_sha256``, or whose signature is missing or does
+    not verify with ``trusted``, is a problem; so is every file altered, missing or added,
+    naming it, and every recorded result that re-evaluation does not reproduce, naming its
+    control and resource.
     """
     if not directory.is_dir():
         raise EvidenceError(f"{directory}: no such directory")
@@ -96,14 +104,30 @@ def verify_bundle(directory: Path, *, expect_sha256: str | None = None) -> Verif
         problems.append(Problem(MANIFEST, f"SHA-256 {digest}, not the expected {expect_sha256}"))
     if manifest is None:
         return Verification(tuple(problems), (), len(present), 0, digest)
+    signature_problems, notes, signature = _signature_problems(raw, manifest, present, trusted)
     contents = _verify_contents(directory, manifest, present)
     return Verification(
-        (*problems, *contents.problems),
-        contents.notes,
+        (*problems, *signature_problems, *contents.problems),
+        (*notes, *contents.notes),
         contents.files,
         contents.reevaluated,
         digest,
+        signature,
     )
+
+
+def _signature_problems(
+    raw: bytes, manifest: Mapping[str, Any], present: Mapping[str, Path], trusted: TrustedKey | None
+) -> tuple[list[Problem], list[str], str]:
+    problems = []
+    path = present.get(SIGNATURE)
+    if path is not None and (path.is_symlink() or not path.is_file()):
+        problems.append(Problem(SIGNATURE, "replaced: not a regular file (a link?)"))
+        path = None
+    found, notes, signature = check_signature(
+        raw, path.read_bytes() if path else None, manifest.get("signature"), trusted
+    )
+    return [*problems, *(Problem(where, what) for where, what in found)], notes, signature
 
 
 def _verify_contents(
@@ -138,7 +162,7 @@ def _verify_contents(
 
 def _file_problems(listed: Mapping[str, Any], present: Mapping[str, Path]) -> list[Problem]:
     problems = []
-    for rel in sorted((listed.keys() | present.keys()) - {MANIFEST}):
+    for rel in sorted((listed.keys() | present.keys()) - {MANIFEST, SIGNATURE}):
         if rel not in present:
             problems.append(Problem(rel, f"missing: {MANIFEST} lists it, the bundle lacks it"))
         elif rel not in listed:
