@@ -247,22 +247,31 @@ def test_is_read_operation_follows_the_rule(service_operation: tuple[str, str]) 
     assert is_read_operation(service, operation) is expected
 
 
-_GUARDED_CLIENTS: dict[str, Any] = {}
+_GUARDED_CLIENTS: dict[tuple[str, frozenset[tuple[str, str]]], Any] = {}
+#: The guards pytest-prr installs: read-only, and the sessions of its two writes.
+ADMISSIONS = (
+    frozenset(),
+    frozenset({guard.FINDINGS_IMPORT}),
+    frozenset({guard.EVIDENCE_SIGNATURE}),
+)
 
 
-def _guarded_client(service: str) -> Any:
-    if service not in _GUARDED_CLIENTS:
+def _guarded_client(service: str, admitted: frozenset[tuple[str, str]]) -> Any:
+    if (service, admitted) not in _GUARDED_CLIENTS:
         session, _ = target_session()
-        install_read_only_guard(session)
-        _GUARDED_CLIENTS[service] = session.client(service, config=ONE_ATTEMPT)
-    return _GUARDED_CLIENTS[service]
+        install_read_only_guard(session, admit=admitted)
+        _GUARDED_CLIENTS[service, admitted] = session.client(service, config=ONE_ATTEMPT)
+    return _GUARDED_CLIENTS[service, admitted]
 
 
+@pytest.mark.parametrize("admitted", ADMISSIONS, ids=["read-only", "findings-import", "signing"])
 @settings(deadline=None)  # the first example of a service creates its client
-@given(st.sampled_from(OPERATIONS))
-def test_the_guard_refuses_exactly_the_non_reads(service_operation: tuple[str, str]) -> None:
+@given(service_operation=st.sampled_from(OPERATIONS))
+def test_the_guard_refuses_exactly_the_non_reads_it_does_not_admit(
+    admitted: frozenset[tuple[str, str]], service_operation: tuple[str, str]
+) -> None:
     service, operation = service_operation
-    client = _guarded_client(service)
+    client = _guarded_client(service, admitted)
     method = {api: name for name, api in client.meta.method_to_api_mapping.items()}[operation]
     try:
         getattr(client, method)()
@@ -272,10 +281,55 @@ def test_the_guard_refuses_exactly_the_non_reads(service_operation: tuple[str, s
         refused = False
     else:
         refused = False
-    allowed = is_read_operation(service, operation) or (
-        service_operation in guard.CREDENTIAL_CHAIN_OPERATIONS
+    allowed = (
+        is_read_operation(service, operation)
+        or service_operation in guard.CREDENTIAL_CHAIN_OPERATIONS
+        or service_operation in admitted
     )
     assert refused is not allowed
+
+
+@pytest.mark.parametrize("admitted", ADMISSIONS[1:], ids=["findings-import", "signing"])
+def test_an_admission_lets_its_one_write_through_and_no_other(
+    admitted: frozenset[tuple[str, str]],
+) -> None:
+    """Hypothesis samples 3,000 operations at random; every write of the admitted
+    operation's service is checked here, since a neighbour is the likeliest slip."""
+    ((service, operation),) = admitted
+    client = _guarded_client(service, admitted)
+    methods = {api: name for name, api in client.meta.method_to_api_mapping.items()}
+    writes = [op for svc, op in OPERATIONS if svc == service and not is_read_operation(svc, op)]
+    assert len(writes) > 10
+    passed = []
+    for write in writes:
+        try:
+            getattr(client, methods[write])()
+        except WriteRefused:
+            continue
+        except Exception:  # parameter validation or the closed port: the guard let it pass
+            passed.append(write)
+    assert passed == [operation]
+
+
+def test_kms_sign_is_refused_unless_admitted() -> None:
+    session, recorder = target_session()
+    install_read_only_guard(session)
+    with pytest.raises(WriteRefused, match="kms:Sign was refused"):
+        session.client("kms").sign(KeyId="k", Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+    signing, recorder = target_session()
+    install_read_only_guard(signing, admit={guard.EVIDENCE_SIGNATURE})
+    with pytest.raises(EndpointConnectionError):  # let through; nothing listens
+        signing.client("kms", config=ONE_ATTEMPT).sign(
+            KeyId="k", Message=b"m", SigningAlgorithm="ECDSA_SHA_256"
+        )
+    assert len(recorder.urls) == 1
+
+
+def test_a_guard_admits_no_write_pytest_prr_does_not_make() -> None:
+    session, _ = target_session()
+    with pytest.raises(ValueError, match="admits no write but those pytest-prr makes: kms:Decrypt"):
+        install_read_only_guard(session, admit={guard.EVIDENCE_SIGNATURE, ("kms", "Decrypt")})
+    assert {("securityhub", "BatchImportFindings"), ("kms", "Sign")} == guard.ADMISSIBLE_WRITES
 
 
 def test_the_write_traps() -> None:

@@ -207,6 +207,7 @@ def test_two_accounts_in_one_run_equal_the_merge_of_a_run_per_account(
     result.assert_outcomes(
         passed=sum(outcomes["passed"] for outcomes in alone) - 1,
         failed=sum(outcomes["failed"] for outcomes in alone),
+        errors=sum(outcomes.get("errors", 0) for outcomes in alone),
     )
     for workers in (["-n", "2"], ["-n", "2", "--dist", "loadgroup"]):
         _, parallel = run(*both, *workers, name="xdist.json", builtin=True)

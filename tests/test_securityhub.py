@@ -29,7 +29,7 @@ from pytest_prr.securityhub import (
 )
 from pytest_prr.sessions import EMULATOR_CREDENTIALS, TargetSession, open_session
 from pytest_prr.snapshot import guard
-from pytest_prr.snapshot.guard import WriteRefused, install_read_only_guard
+from pytest_prr.snapshot.guard import FINDINGS_IMPORT, WriteRefused, install_read_only_guard
 from snapshots import make_function
 
 MOTO_ACCOUNT = "123456789012"
@@ -94,7 +94,7 @@ def enable_hubs(*regions: str, endpoint_url: str | None = None) -> None:
 
 def guarded_nowhere(*, allow_findings_import: bool) -> TargetSession:
     session = TargetSession(endpoint_url=NOWHERE, region_name="us-east-1", **EMULATOR_CREDENTIALS)
-    install_read_only_guard(session, allow_findings_import=allow_findings_import)
+    install_read_only_guard(session, admit={FINDINGS_IMPORT} if allow_findings_import else ())
     return session
 
 
@@ -156,7 +156,7 @@ def test_the_import_is_sent_only_when_asked_for() -> None:
 
 def test_a_session_guarded_without_the_exception_keeps_refusing() -> None:
     session = guarded_nowhere(allow_findings_import=False)
-    install_read_only_guard(session, allow_findings_import=True)
+    install_read_only_guard(session, admit={FINDINGS_IMPORT})
     with pytest.raises(WriteRefused):
         session.client("securityhub").batch_import_findings(Findings=OURS[:1])
 
@@ -300,9 +300,10 @@ def test_an_emulator_account_imports_through_the_guard_and_the_command(
         mode="endpoint",
         endpoint_url=moto_endpoint,
     )
-    with pytest.raises(SecurityHubImportError, match="open the session with allow_findings_import"):
+    refusal = "open the session admitting securityhub:BatchImportFindings"
+    with pytest.raises(SecurityHubImportError, match=refusal):
         import_findings(open_session(account), OURS)
-    outcome = import_findings(open_session(account, allow_findings_import=True), OURS)
+    outcome = import_findings(open_session(account, admit={FINDINGS_IMPORT}), OURS)
     assert outcome.imported == len(OURS)
 
     source = tmp_path / "results.json"

@@ -10,6 +10,11 @@ moto accepts some Lambda fields and drops them (``DeadLetterConfig``, ``LoggingC
 the write requests the server answers (:class:`DroppedFieldRecorder`), and the snapshot
 takes them from :data:`RECORDED_PATH` with their provenance, so the controls resting on them
 are decided on moto as they would be on AWS.
+
+moto's KMS ``Sign`` hashes a ``MessageType=DIGEST`` message again (moto 5.2.5; getmoto/moto
+#10202 is open), so its signature is over the digest's digest and verifies nowhere else;
+KMS signs the digest as given. pytest-prr signs evidence manifests that way
+(``--prr-sign-kms``), so this server signs digests as KMS does (:func:`_sign_digests`).
 """
 
 from __future__ import annotations
@@ -202,6 +207,50 @@ def _named(arn: str, name: str) -> bool:
     return name in (arn, arn.rsplit(":", 1)[-1]) or _unqualified(name) == arn
 
 
+#: The signing algorithms :func:`_sign_digests` signs a digest with: those pytest-prr uses.
+_DIGEST_ALGORITHMS = ("ECDSA_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256")
+
+
+def _sign_digests() -> None:
+    """Make moto's KMS ``Sign`` sign a ``MessageType=DIGEST`` message of the algorithms
+    pytest-prr uses as KMS does, the digest as given; other requests are moto's own."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+    from moto.kms.exceptions import ValidationException
+    from moto.kms.responses import KmsResponse
+
+    moto_sign = KmsResponse.sign
+
+    def sign(self: KmsResponse) -> str:
+        algorithm = self._get_param("SigningAlgorithm")
+        if self._get_param("MessageType") != "DIGEST" or algorithm not in _DIGEST_ALGORITHMS:
+            return moto_sign(self)
+        digest = self._get_param("Message")
+        if len(digest) != 32:
+            raise ValidationException(f"Digest is invalid length for algorithm {algorithm}.")
+        key_id = self._get_param("KeyId")
+        self._validate_key_id(key_id)  # moto's checks of the key and the algorithm
+        self.kms_backend.sign(key_id, digest, algorithm)
+        key = self.kms_backend.describe_key(key_id)
+        prehashed = utils.Prehashed(hashes.SHA256())
+        private_key = key.private_key.private_key  # the cryptography key of moto's key
+        if algorithm == "ECDSA_SHA_256":
+            signature = private_key.sign(digest, ec.ECDSA(prehashed))
+        else:
+            signature = private_key.sign(digest, padding.PKCS1v15(), prehashed)
+        return json.dumps(
+            {
+                "KeyId": key.arn,
+                "Signature": base64.b64encode(signature).decode(),
+                "SigningAlgorithm": algorithm,
+            }
+        )
+
+    KmsResponse.sign = sign  # type: ignore[method-assign]
+
+
 def _exit_with_parent() -> None:
     sys.stdin.read()
     os._exit(0)
@@ -217,6 +266,7 @@ def main() -> None:
     from pytest_prr.emulators import embedded_moto, profile_for
     from pytest_prr.snapshot.collect.lambda_ import FUNCTION_RESOURCE
 
+    _sign_digests()
     profile = profile_for(embedded_moto())
     dropped = profile.dropped_fields(FUNCTION_RESOURCE) if profile is not None else ()
     app = DroppedFieldRecorder(DomainDispatcherApplication(create_backend_app), dropped)

@@ -34,9 +34,19 @@ HELP_EVIDENCE = (
     "write an evidence bundle to DIR: snapshot, results, JUnit XML, one file per control and "
     "manifest.json with SHA-256s; check it later with `prr verify DIR`"
 )
+HELP_SIGN_KEY = (
+    "sign the evidence bundle's manifest.json with this PEM private key (Ed25519, ECDSA P-256 "
+    "or RSA 2048+; an encrypted key's passphrase in $PRR_SIGN_KEY_PASSPHRASE), writing "
+    "manifest.json.sig"
+)
+HELP_SIGN_KMS = (
+    "sign the evidence bundle's manifest.json with this asymmetric AWS KMS key of the "
+    "account (id, ARN or alias; ECC_NIST_P256 or RSA): kms:Sign is then the one write "
+    "besides --prr-securityhub-import that pytest-prr makes"
+)
 HELP_SECURITYHUB = (
     "after the run, send failed and errored resources to AWS Security Hub as ASFF findings "
-    "(BatchImportFindings: the only write pytest-prr ever makes)"
+    "(BatchImportFindings, a write pytest-prr makes only when asked)"
 )
 HELP_WAIVERS = (
     "YAML file of waivers (risk acceptances): a FAIL of a control on the resources, or from "
@@ -88,6 +98,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--prr-csv", dest="prr_csv", metavar="PATH", help=HELP_CSV)
     group.addoption("--prr-markdown", dest="prr_markdown", metavar="PATH", help=HELP_MARKDOWN)
     group.addoption("--prr-evidence", dest="prr_evidence", metavar="DIR", help=HELP_EVIDENCE)
+    group.addoption("--prr-sign-key", dest="prr_sign_key", metavar="PEM", help=HELP_SIGN_KEY)
+    group.addoption("--prr-sign-kms", dest="prr_sign_kms", metavar="KEY", help=HELP_SIGN_KMS)
     group.addoption(
         "--prr-securityhub-import",
         action="store_true",
@@ -140,6 +152,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     names = config.option.prr_accounts or []
     stored = config.option.prr_snapshot
+    _check_signing_options(config)
     if config.getini("prr_catalog") or names or stored:
         _catalog(config)
     if config.option.prr_snapshot_unverified and not stored:
@@ -147,6 +160,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if stored and names:
         raise pytest.UsageError(
             "--prr-snapshot evaluates a stored snapshot without AWS; drop --prr-account"
+        )
+    if stored and config.option.prr_sign_kms:
+        raise pytest.UsageError(
+            "--prr-sign-kms signs with a key of the run's account, and a stored snapshot has "
+            "no account session: use --prr-sign-key, or --prr-account"
         )
     if stored and config.option.prr_securityhub_import:
         raise pytest.UsageError(
@@ -183,6 +201,21 @@ def _junit_for_the_bundle(config: pytest.Config) -> None:
     scratch = tempfile.mkdtemp(prefix="prr-junit-")
     config.add_cleanup(lambda: shutil.rmtree(scratch, ignore_errors=True))
     config.option.xmlpath = str(Path(scratch) / "junit.xml")
+
+
+def _check_signing_options(config: pytest.Config) -> None:
+    """A signature is over an evidence bundle's manifest, made with one key."""
+    option = config.option
+    if option.prr_sign_key and option.prr_sign_kms:
+        raise pytest.UsageError("give either --prr-sign-key or --prr-sign-kms, not both")
+    for flag, given in (
+        ("--prr-sign-key", option.prr_sign_key),
+        ("--prr-sign-kms", option.prr_sign_kms),
+    ):
+        if given and not option.prr_evidence:
+            raise pytest.UsageError(
+                f"{flag} signs the evidence bundle's manifest: add --prr-evidence=DIR"
+            )
 
 
 def _catalog(config: pytest.Config) -> Catalog:

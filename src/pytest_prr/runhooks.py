@@ -43,7 +43,8 @@ item_results_key = pytest.StashKey[list[Any]]()
 def register_run_hooks(config: pytest.Config, runs: ReadinessRuns) -> None:
     """Register the run's hooks in this process; a worker takes the controller's moto
     endpoint and snapshots instead of making its own."""
-    config.pluginmanager.register(_ReadinessHooks(config, runs), "prr-run")
+    readiness = _ReadinessHooks(config, runs)
+    config.pluginmanager.register(readiness, "prr-run")
     if runs.several:
         from pytest_prr import multiaccount
 
@@ -58,7 +59,10 @@ def register_run_hooks(config: pytest.Config, runs: ReadinessRuns) -> None:
                 _use_dummy_credentials(config, run.account.region)
         return
     if config.option.prr_evidence:
-        config.pluginmanager.register(_EvidenceHooks(config, runs), "prr-evidence")
+        from pytest_prr.evidencehooks import EvidenceHooks
+
+        hooks = EvidenceHooks(config, runs, readiness.write_results)
+        config.pluginmanager.register(hooks, "prr-evidence")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistControllerHooks(runs), "prr-xdist")
 
@@ -288,10 +292,8 @@ class _ReadinessHooks:
         if self.is_worker:
             return
         document = self.runs.finish()
-        if self.runs.json_path is not None:
-            from pytest_prr.report.json_document import write_document
-
-            self._write("results", self.runs.json_path, lambda p: write_document(document, p))
+        if not self.config.option.prr_evidence:  # else written after the bundle, with its digest
+            self.write_results(document)
         if self.reports:
             from pytest_prr.report.outputs import render, write_text
 
@@ -321,14 +323,23 @@ class _ReadinessHooks:
             return pytest.ExitCode.TESTS_FAILED
         return pytest.ExitCode.OK
 
-    def _write(self, what: str, path: Path, write: Callable[[Path], None]) -> None:
+    def write_results(self, document: dict[str, Any]) -> bool:
+        """Write the ``--prr-json`` document, if asked for; False when that failed."""
+        if self.runs.json_path is None:
+            return True
+        from pytest_prr.report.json_document import write_document
+
+        return self._write("results", self.runs.json_path, lambda p: write_document(document, p))
+
+    def _write(self, what: str, path: Path, write: Callable[[Path], None]) -> bool:
         """Write one output; a failure is reported and fails the run, the others still go."""
         try:
             write(path)
         except OSError as error:
             self.output_errors.append(f"cannot write {path}: {error.strerror}")
-        else:
-            self.written.append(f"{what} written to {path}")
+            return False
+        self.written.append(f"{what} written to {path}")
+        return True
 
     def _import_findings(self, run: ReadinessRun) -> None:
         """The one write of pytest-prr, on a session that admits nothing else: each account
@@ -336,9 +347,10 @@ class _ReadinessHooks:
         from pytest_prr.report.asff import to_asff
         from pytest_prr.securityhub import SecurityHubImportError, import_findings
         from pytest_prr.sessions import open_session
+        from pytest_prr.snapshot.guard import FINDINGS_IMPORT
 
         findings = to_asff(self.runs.account_document(run), catalog=self.runs.catalog)
-        session = open_session(run.account, run.endpoint_url, allow_findings_import=True)
+        session = open_session(run.account, run.endpoint_url, admit={FINDINGS_IMPORT})
         try:
             self.written.append(f"Security Hub: {import_findings(session, findings).describe()}")
         except SecurityHubImportError as error:
@@ -413,54 +425,3 @@ class LineWriter:
                 self._write(f"prr: {name}: {line.removeprefix('prr: ')}")
 
         return write
-
-
-class _EvidenceHooks:
-    """Registered on the controller with ``--prr-evidence`` (a run over one account): writes
-    the bundle once pytest's junitxml has written its file (trylast), before the run's
-    scratch snapshot is removed."""
-
-    def __init__(self, config: pytest.Config, runs: ReadinessRuns) -> None:
-        self.config = config
-        self.runs = runs
-        self.run = runs.first
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from pytest_prr.evaluation import builtin_controls
-        from pytest_prr.evidence import EvidenceError, write_bundle
-
-        config = self.config
-        if self.runs.document is None or self.run.snapshot_path is None:
-            return
-        here = config.invocation_params.dir
-        junit = config.option.xmlpath
-        waivers = config.getini("prr_waivers")
-        directory = here / config.option.prr_evidence
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        try:
-            write_bundle(
-                directory,
-                document=self.runs.document,
-                snapshot_path=self.run.snapshot_path,
-                junit_path=here / junit if junit else None,
-                command_line=["pytest", *config.invocation_params.args],
-                tunables=self.run.tunables,
-                waivers_file=Path(waivers[0]) if waivers else None,
-                waivers_judged_on=self.run.judged_on if waivers else None,
-                catalog_files=[Path(p) for p in config.getini("prr_catalog")],
-                attestation_files=[Path(p) for p in config.getini("prr_attestations")],
-                selected_controls=[
-                    control
-                    for control in builtin_controls(self.runs.catalog)
-                    if control in self.run.evaluated
-                ],
-                workload=self.run.workload,
-            )
-        except (EvidenceError, OSError) as error:
-            if reporter is not None:
-                reporter.write_line(f"prr: cannot write the evidence bundle: {error}", red=True)
-            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
-        else:
-            if reporter is not None:
-                reporter.write_line(f"prr: evidence bundle written to {directory}")

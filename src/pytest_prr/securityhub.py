@@ -1,8 +1,9 @@
-"""Send ASFF findings to AWS Security Hub: the only write pytest-prr ever makes.
+"""Send ASFF findings to AWS Security Hub: one of the two writes pytest-prr ever makes (the
+other signs an evidence bundle with a KMS key).
 
 Only when asked (``--prr-securityhub-import``, ``prr export-asff --import``), and only through
 a session whose read-only guard admits ``securityhub:BatchImportFindings`` and refuses every
-other write (:func:`import_session`, or ``open_session(..., allow_findings_import=True)``).
+other write (:func:`import_session`, or ``open_session(..., admit={FINDINGS_IMPORT})``).
 
 ``BatchImportFindings`` takes at most 100 findings per request and, for findings of the
 "default" product, only those of the calling account, in the region of the ProductArn.
@@ -20,8 +21,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pytest_prr.report.asff import validate_findings
-from pytest_prr.sessions import EMULATOR_CREDENTIALS, TargetSession
-from pytest_prr.snapshot.guard import WriteRefused, install_read_only_guard
+from pytest_prr.sessions import TargetSession, command_session
+from pytest_prr.snapshot.guard import FINDINGS_IMPORT, WriteRefused
 
 #: The API's limit of findings per ``BatchImportFindings`` request.
 BATCH_LIMIT = 100
@@ -75,19 +76,10 @@ class SecurityHubImportError(Exception):
 def import_session(
     *, profile: str | None = None, region: str | None = None, endpoint_url: str | None = None
 ) -> TargetSession:
-    """A session that reads and may import findings, and refuses every other write.
-
-    ``endpoint_url`` (a moto server, LocalStack) uses dummy credentials, as the endpoint
-    accounts of a run do.
-    """
-    if endpoint_url is not None:
-        session = TargetSession(
-            endpoint_url=endpoint_url, region_name=region, **EMULATOR_CREDENTIALS
-        )
-    else:
-        session = TargetSession(profile_name=profile, region_name=region)
-    install_read_only_guard(session, allow_findings_import=True)
-    return session
+    """A session that reads and may import findings, and refuses every other write."""
+    return command_session(
+        profile=profile, region=region, endpoint_url=endpoint_url, admit={FINDINGS_IMPORT}
+    )
 
 
 def import_findings(session: Any, findings: Sequence[Mapping[str, Any]]) -> ImportOutcome:
@@ -134,7 +126,7 @@ def _send(
         response = client.batch_import_findings(Findings=list(batch))
     except WriteRefused as error:
         raise SecurityHubImportError(
-            f"{error}; open the session with allow_findings_import=True to import findings",
+            f"{error}; open the session admitting {':'.join(FINDINGS_IMPORT)} to import findings",
             outcome,
         ) from error
     except (ClientError, BotoCoreError) as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Collection
 from typing import Any
 
 import boto3
@@ -73,26 +74,50 @@ def open_session(
     endpoint_url: str | None = None,
     *,
     read_only: bool = True,
-    allow_findings_import: bool = False,
+    admit: Collection[tuple[str, str]] = frozenset(),
 ) -> TargetSession:
     """A session for ``account``; ``endpoint_url`` is where the moto server listens.
 
     In live and endpoint modes the session refuses every non-read operation before it is
-    sent, unless ``read_only`` is False (``--prr-allow-writes``, which is logged).
-    ``allow_findings_import`` admits ``securityhub:BatchImportFindings`` and no other write:
-    the session for ``--prr-securityhub-import``.
+    sent, unless ``read_only`` is False (``--prr-allow-writes``, which is logged). ``admit``
+    names the writes of ``guard.ADMISSIBLE_WRITES`` it may make all the same: the session of
+    ``--prr-securityhub-import`` admits ``securityhub:BatchImportFindings``, the one of
+    ``--prr-sign-kms`` ``kms:Sign``, and neither anything else.
     """
     session = _session(account, endpoint_url)
     if account.mode in ("live", "endpoint"):
         if read_only:
             from pytest_prr.snapshot.guard import install_read_only_guard
 
-            install_read_only_guard(session, allow_findings_import=allow_findings_import)
+            install_read_only_guard(session, admit=admit)
         else:
             logger.warning(
                 "pytest-prr: write calls allowed on account %s (--prr-allow-writes)",
                 account.describe(),
             )
+    return session
+
+
+def command_session(
+    *,
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    admit: Collection[tuple[str, str]] = frozenset(),
+) -> TargetSession:
+    """A read-only session for a ``prr`` command (``export-asff --import``, ``verify
+    --kms-key``): a profile's credentials, or dummy ones for an emulator at ``endpoint_url``
+    (a moto server, LocalStack), as the endpoint accounts of a run have; ``admit`` as for
+    :func:`open_session`."""
+    from pytest_prr.snapshot.guard import install_read_only_guard
+
+    if endpoint_url is not None:
+        session = TargetSession(
+            endpoint_url=endpoint_url, region_name=region, **EMULATOR_CREDENTIALS
+        )
+    else:
+        session = TargetSession(profile_name=profile, region_name=region)
+    install_read_only_guard(session, admit=admit)
     return session
 
 

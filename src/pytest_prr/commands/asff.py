@@ -23,7 +23,8 @@ def register(commands: Any) -> None:
         description=(
             "One ASFF finding per resource a control failed or could not evaluate, written as "
             '{"Findings": [...]}. With --import, they are sent to Security Hub with '
-            "BatchImportFindings, the only write call pytest-prr makes."
+            "BatchImportFindings, one of the two write calls pytest-prr makes (the other signs "
+            "an evidence bundle with KMS), each only when asked."
         ),
     )
     export.add_argument("document", type=Path, metavar="IN.json", help="a results document")

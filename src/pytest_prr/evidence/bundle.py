@@ -8,8 +8,10 @@ and size of every file and how the run was made (``manifest.schema.json``).
 
 A SHA-256 shows that a file changed, not who changed it: whoever can rewrite a file can
 rewrite the manifest too. Re-evaluating the snapshot is what catches results forged
-consistently with their hashes; a signature over ``manifest.json`` is what would tie a bundle
-to its author.
+consistently with their hashes. What ties a bundle to its author is outside the manifest:
+its SHA-256, which the run prints for an auditor to keep, and a detached signature over its
+bytes (``manifest.json.sig``, :mod:`pytest_prr.evidence.signing`). Both are what standard
+tools compute (``sha256sum``, ``openssl``), so the manifest carries no digest of itself.
 """
 
 from __future__ import annotations
@@ -22,28 +24,44 @@ import os
 import secrets
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_prr.__about__ import __version__
 from pytest_prr.catalog import Catalog, builtin_catalog
 from pytest_prr.report.json_document import validate_document
 
-SCHEMA_ID = "prr-evidence/1"
+if TYPE_CHECKING:
+    from pytest_prr.evidence.signing import Signer
+
+SCHEMA_ID = "prr-evidence/2"
+#: Earlier manifest formats: ``prr-evidence/1`` carried ``manifest_sha256``, a digest of its
+#: own bytes with that value zeroed, which no standard tool computes.
+OLD_SCHEMA_IDS = ("prr-evidence/1",)
 CONTROL_SCHEMA_ID = "prr-control-evidence/1"
 MANIFEST = "manifest.json"
+#: The detached signature over the manifest's bytes, when the bundle is signed.
+SIGNATURE = f"{MANIFEST}.sig"
 RESULTS = "results.json"
 SNAPSHOT = "snapshot.json"
 JUNIT = "junit.xml"
 CONTROLS = "controls"
-#: The manifest's own SHA-256: of its bytes with this value written as 64 zeros.
-SELF_DIGEST = "manifest_sha256"
-_PLACEHOLDER = "0" * 64
 
 
 class EvidenceError(ValueError):
     """A bundle that cannot be written where asked, or a path that holds no bundle."""
+
+
+@dataclass(frozen=True)
+class WrittenBundle:
+    """What :func:`write_bundle` wrote: the manifest, its SHA-256 (the digest an auditor
+    keeps) and the key that signed it (None when unsigned)."""
+
+    manifest: Path
+    manifest_sha256: str
+    signed_with: str | None
 
 
 def write_bundle(
@@ -61,14 +79,16 @@ def write_bundle(
     selected_controls: Sequence[str] = (),
     workload: str | None = None,
     created_at: datetime.datetime | None = None,
-) -> Path:
-    """Write the bundle of one run into ``directory``; return the manifest's path.
+    signer: Signer | None = None,
+) -> WrittenBundle:
+    """Write the bundle of one run into ``directory``, signed by ``signer`` if given.
 
     ``directory`` must be absent, empty, or a previous bundle, which is replaced whole.
     The bundle is built beside it and renamed into place, so a crash leaves the previous
-    bundle or none, never a manifest describing files that are not there.
-    ``selected_controls`` are the built-in controls the run evaluated: ``prr verify``
-    re-evaluates each, so a control's results cannot vanish from the bundle unnoticed.
+    bundle or none, never a manifest describing files that are not there; nor, when the
+    signing fails (:class:`~pytest_prr.evidence.signing.SigningError`), one without the
+    signature it records. ``selected_controls`` are the built-in controls the run evaluated:
+    ``prr verify`` re-evaluates each, so a control's results cannot vanish unnoticed.
     """
     if waivers_file is not None and waivers_judged_on is None:
         raise ValueError("waivers_file needs waivers_judged_on: verify re-applies them that day")
@@ -112,12 +132,21 @@ def write_bundle(
             "inputs": inputs,
             "files": {rel: fingerprint(path) for rel, path in sorted(files_in(staging).items())},
         }
-        (staging / MANIFEST).write_bytes(_sealed(manifest))
+        if signer is not None:
+            manifest["signature"] = signer.entry()
+        raw = (json.dumps(manifest, indent=2) + "\n").encode()
+        (staging / MANIFEST).write_bytes(raw)
+        if signer is not None:
+            (staging / SIGNATURE).write_bytes(signer.sign(raw))
         _move_into_place(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return directory / MANIFEST
+    return WrittenBundle(
+        manifest=directory / MANIFEST,
+        manifest_sha256=hashlib.sha256(raw).hexdigest(),
+        signed_with=signer.describe() if signer is not None else None,
+    )
 
 
 def bundle_catalog(catalog_files: Sequence[Path]) -> Catalog:
@@ -175,13 +204,13 @@ def _check_destination(directory: Path) -> None:
         raise EvidenceError(f"{directory}: exists and is not a directory")
     if not directory.exists() or not any(directory.iterdir()):
         return
-    manifest = _parse_manifest(directory)
-    if manifest is None:
+    listed = _listed_files(directory)
+    if listed is None:
         raise EvidenceError(
             f"{directory}: not empty and not an intact evidence bundle (no valid {MANIFEST}); "
             "choose an empty or new directory"
         )
-    foreign = sorted(set(files_in(directory)) - set(manifest["files"]) - {MANIFEST})
+    foreign = sorted(set(files_in(directory)) - listed - {MANIFEST, SIGNATURE})
     if foreign:
         raise EvidenceError(
             f"{directory}: holds files that are not part of its bundle "
@@ -257,47 +286,50 @@ def fingerprint(path: Path) -> dict[str, Any]:
     return {"sha256": digest.hexdigest(), "size": path.stat().st_size}
 
 
-def _sealed(manifest: Mapping[str, Any]) -> bytes:
-    """The manifest's bytes, carrying the SHA-256 of themselves (with 64 zeros in its place),
-    so that changing any byte of the manifest, its own digest included, shows."""
-    text = json.dumps({**manifest, SELF_DIGEST: _PLACEHOLDER}, indent=2) + "\n"
-    payload = text.encode()
-    digest = hashlib.sha256(payload).hexdigest()
-    return payload.replace(_seal_field(_PLACEHOLDER), _seal_field(digest))
-
-
-def _seal_field(value: str) -> bytes:
-    return f'"{SELF_DIGEST}": "{value}"'.encode()
+def sha256sum_line(digest: str, path: str) -> str:
+    """``digest`` of ``path`` as ``sha256sum`` prints it, so that an auditor can keep the
+    line and check it with ``sha256sum -c``: two spaces, and a name holding a backslash or
+    a line break escaped behind a leading backslash, as GNU coreutils does."""
+    escaped = path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    return ("\\" if escaped != path else "") + f"{digest}  {escaped}"
 
 
 def read_manifest(raw: bytes) -> tuple[dict[str, Any] | None, list[str]]:
-    """The manifest (None when unusable) and what is wrong with it."""
+    """The manifest, or None and what is wrong with it."""
     try:
         manifest = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return None, [f"not valid JSON ({error}): altered, or not written by pytest-prr"]
-    problems = []
-    recorded = manifest.get(SELF_DIGEST) if isinstance(manifest, dict) else None
-    if not isinstance(recorded, str) or raw.count(_seal_field(recorded)) != 1:
-        problems.append(f"has no {SELF_DIGEST} of its own: altered, or not written by pytest-prr")
-    else:
-        actual = hashlib.sha256(raw.replace(_seal_field(recorded), _seal_field(_PLACEHOLDER)))
-        if actual.hexdigest() != recorded:
-            problems.append(f"altered: its SHA-256 is not the {SELF_DIGEST} it records")
+    schema = manifest.get("schema") if isinstance(manifest, dict) else None
+    if schema in OLD_SCHEMA_IDS:
+        tool = manifest.get("tool")
+        version = tool.get("version") if isinstance(tool, dict) else None
+        return None, [
+            f"an old-format manifest ({schema}, written by pytest-prr {version or '?'}), whose "
+            f"integrity rested on a digest of itself that this pytest-prr ({SCHEMA_ID}) no "
+            "longer checks: verify it with the pytest-prr that wrote it, or write the bundle "
+            "again and keep its SHA-256 or sign it"
+        ]
     error = next(iter(_manifest_validator().iter_errors(manifest)), None)
     if error is not None:
         where = "/".join(str(step) for step in error.absolute_path) or "top level"
-        return None, [*problems, f"not a {SCHEMA_ID} manifest at {where}: {error.message}"]
-    return manifest, problems
+        return None, [f"not a {SCHEMA_ID} manifest at {where}: {error.message}"]
+    return manifest, []
 
 
-def _parse_manifest(directory: Path) -> dict[str, Any] | None:
+def _listed_files(directory: Path) -> set[str] | None:
+    """The files the manifest of the bundle at ``directory`` lists (one of an older format
+    too, which a new run may replace); None when there is no such manifest."""
     try:
-        raw = (directory / MANIFEST).read_bytes()
-    except OSError:
+        manifest = json.loads((directory / MANIFEST).read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
-    manifest, problems = read_manifest(raw)
-    return None if problems else manifest
+    if isinstance(manifest, dict) and manifest.get("schema") in OLD_SCHEMA_IDS:
+        files = manifest.get("files")
+        return set(files) if isinstance(files, dict) else None
+    if next(iter(_manifest_validator().iter_errors(manifest)), None) is not None:
+        return None
+    return set(manifest["files"])
 
 
 @functools.cache

@@ -1,14 +1,16 @@
 """Verifying an evidence bundle: every byte as recorded, every built-in verdict reproducible.
 
-Two questions, both answered in full rather than stopping at the first problem, so that an
-auditor sees everything that is wrong: does each file match ``manifest.json`` (nothing
-altered, missing or added), and do the results follow from the snapshot and the bundled
-inputs when the checks run again?
+Three questions, all answered in full rather than stopping at the first problem, so that an
+auditor sees everything that is wrong: is ``manifest.json`` the one the auditor kept the
+SHA-256 of, or signed by the key they trust; does each file match it (nothing altered,
+missing or added); and do the results follow from the snapshot and the bundled inputs when
+the checks run again?
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from pytest_prr.evidence.bundle import (
     JUNIT,
     MANIFEST,
     RESULTS,
+    SIGNATURE,
     SNAPSHOT,
     EvidenceError,
     control_evidence,
@@ -32,6 +35,7 @@ from pytest_prr.evidence.bundle import (
 )
 from pytest_prr.evidence.junit import junit_problems
 from pytest_prr.evidence.replay import inconsistencies, replay
+from pytest_prr.evidence.signing import TrustedKey, check_signature
 from pytest_prr.report.json_document import DocumentError, validate_document
 from pytest_prr.snapshot.model import Snapshot
 from pytest_prr.snapshot.store import SnapshotError, load_snapshot
@@ -58,6 +62,10 @@ class Verification:
     notes: tuple[str, ...]
     files: int
     reevaluated: int
+    #: The SHA-256 of manifest.json's bytes (None when it cannot be read).
+    manifest_sha256: str | None = None
+    #: Whether and by what key the bundle is signed, and whether that was checked.
+    signature: str | None = None
 
     @property
     def intact(self) -> bool:
@@ -72,11 +80,16 @@ class _Unusable(Exception):
         self.problem = Problem(where, what)
 
 
-def verify_bundle(directory: Path) -> Verification:
-    """Re-hash every file of the bundle at ``directory`` and re-evaluate its snapshot.
+def verify_bundle(
+    directory: Path, *, expect_sha256: str | None = None, trusted: TrustedKey | None = None
+) -> Verification:
+    """Check the manifest of the bundle at ``directory``, re-hash every file and re-evaluate
+    its snapshot.
 
-    Every file altered, missing or added is a problem naming it; so is every recorded
-    result that re-evaluation does not reproduce, naming its control and resource.
+    A manifest whose SHA-256 is not ``expect_sha256``, or whose signature is missing or does
+    not verify with ``trusted``, is a problem; so is every file altered, missing or added,
+    naming it, and every recorded result that re-evaluation does not reproduce, naming its
+    control and resource.
     """
     if not directory.is_dir():
         raise EvidenceError(f"{directory}: no such directory")
@@ -86,11 +99,44 @@ def verify_bundle(directory: Path) -> Verification:
     except OSError as error:
         problem = Problem(MANIFEST, f"cannot read it ({error.strerror}): not an evidence bundle?")
         return Verification((problem,), (), len(present), 0)
+    digest = hashlib.sha256(raw).hexdigest()
     manifest, manifest_problems = read_manifest(raw)
     problems = [Problem(MANIFEST, what) for what in manifest_problems]
+    if expect_sha256 is not None and digest != expect_sha256.lower():
+        problems.append(Problem(MANIFEST, f"SHA-256 {digest}, not the expected {expect_sha256}"))
     if manifest is None:
-        return Verification(tuple(problems), (), len(present), 0)
-    problems += _file_problems(manifest["files"], present)
+        return Verification(tuple(problems), (), len(present), 0, digest)
+    signature_problems, notes, signature = _signature_problems(raw, manifest, present, trusted)
+    contents = _verify_contents(directory, manifest, present)
+    return Verification(
+        (*problems, *signature_problems, *contents.problems),
+        (*notes, *contents.notes),
+        contents.files,
+        contents.reevaluated,
+        digest,
+        signature,
+    )
+
+
+def _signature_problems(
+    raw: bytes, manifest: Mapping[str, Any], present: Mapping[str, Path], trusted: TrustedKey | None
+) -> tuple[list[Problem], list[str], str]:
+    problems = []
+    path = present.get(SIGNATURE)
+    if path is not None and (path.is_symlink() or not path.is_file()):
+        problems.append(Problem(SIGNATURE, "replaced: not a regular file (a link?)"))
+        path = None
+    found, notes, signature = check_signature(
+        raw, path.read_bytes() if path else None, manifest.get("signature"), trusted
+    )
+    return [*problems, *(Problem(where, what) for where, what in found)], notes, signature
+
+
+def _verify_contents(
+    directory: Path, manifest: Mapping[str, Any], present: Mapping[str, Path]
+) -> Verification:
+    """Every file against the manifest, and the results against the snapshot."""
+    problems = _file_problems(manifest["files"], present)
     notes = []
     if manifest["tool"]["version"] != __version__:
         notes.append(
@@ -118,7 +164,7 @@ def verify_bundle(directory: Path) -> Verification:
 
 def _file_problems(listed: Mapping[str, Any], present: Mapping[str, Path]) -> list[Problem]:
     problems = []
-    for rel in sorted((listed.keys() | present.keys()) - {MANIFEST}):
+    for rel in sorted((listed.keys() | present.keys()) - {MANIFEST, SIGNATURE}):
         if rel not in present:
             problems.append(Problem(rel, f"missing: {MANIFEST} lists it, the bundle lacks it"))
         elif rel not in listed:

@@ -18,6 +18,7 @@ building the session, before any client exists.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -87,10 +88,17 @@ CREDENTIAL_CHAIN_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
     }
 )
 
-#: The one write pytest-prr ever makes, and only when asked (``--prr-securityhub-import``,
-#: ``prr export-asff --import``): sending its own findings to Security Hub. A guard installed
-#: with ``allow_findings_import`` lets this operation through, and no other write.
+#: The writes pytest-prr ever makes, each only when asked and each on a session of its own whose
+#: guard admits that one operation and no other write. Sending its own findings to Security Hub
+#: (``--prr-securityhub-import``, ``prr export-asff --import``):
 FINDINGS_IMPORT = ("securityhub", "BatchImportFindings")
+#: Signing an evidence bundle's manifest with a KMS key (``--prr-sign-kms``). It changes no
+#: resource, but KMS counts it as a use of the key, and a guard must not let a user's test
+#: sign whatever it likes with the account's keys.
+EVIDENCE_SIGNATURE = ("kms", "Sign")
+#: What a guard may be asked to admit: nothing else, so that no caller can widen the promise
+#: above by passing another operation.
+ADMISSIBLE_WRITES: frozenset[tuple[str, str]] = frozenset({FINDINGS_IMPORT, EVIDENCE_SIGNATURE})
 
 _GUARD_EVENT = "before-parameter-build"
 _GUARD_ID = "pytest-prr-read-only-guard"
@@ -123,28 +131,34 @@ def is_read_operation(service: str, operation: str) -> bool:
     return key in READ_EXCEPTIONS or operation.startswith(READ_PREFIXES)
 
 
-def install_read_only_guard(session: boto3.Session, *, allow_findings_import: bool = False) -> None:
+def install_read_only_guard(
+    session: boto3.Session, *, admit: Collection[tuple[str, str]] = frozenset()
+) -> None:
     """Make every client and resource created from ``session`` from now on refuse writes.
 
     Works for any ``boto3.Session`` (and :class:`~pytest_prr.sessions.TargetSession`), and for
-    clients a user's test creates from it. With ``allow_findings_import``, the guard admits
-    :data:`FINDINGS_IMPORT` too, and refuses every other write as before.
+    clients a user's test creates from it. ``admit`` names the writes of
+    :data:`ADMISSIBLE_WRITES` this session may make (its one purpose: importing findings,
+    signing a manifest); every other write is refused as before.
 
-    Installing twice registers the first guard only: a session guarded without the exception
-    keeps refusing the import, which fails closed.
+    Installing twice registers the first guard only: a session guarded without an admission
+    keeps refusing that write, which fails closed.
     """
-    refuse = _refuse_writes_but_findings_import if allow_findings_import else _refuse_writes
-    session.events.register(_GUARD_EVENT, refuse, unique_id=_GUARD_ID)
+    admitted = frozenset(admit)
+    if not admitted <= ADMISSIBLE_WRITES:
+        names = ", ".join(sorted(f"{s}:{o}" for s, o in admitted - ADMISSIBLE_WRITES))
+        raise ValueError(f"the read-only guard admits no write but those pytest-prr makes: {names}")
+    session.events.register(_GUARD_EVENT, _Guard(admitted), unique_id=_GUARD_ID)
 
 
-def _refuse_writes(model: Any, **kwargs: Any) -> None:
-    service = model.service_model.service_name
-    operation = model.name
-    if is_read_operation(service, operation) or (service, operation) in CREDENTIAL_CHAIN_OPERATIONS:
-        return
-    raise WriteRefused(service, operation)
+class _Guard:
+    """The ``before-parameter-build`` handler: refuses a write unless it is admitted."""
 
+    def __init__(self, admitted: frozenset[tuple[str, str]]) -> None:
+        self.admitted = admitted
 
-def _refuse_writes_but_findings_import(model: Any, **kwargs: Any) -> None:
-    if (model.service_model.service_name, model.name) != FINDINGS_IMPORT:
-        _refuse_writes(model, **kwargs)
+    def __call__(self, model: Any, **kwargs: Any) -> None:
+        key = (model.service_model.service_name, model.name)
+        if key in self.admitted or key in CREDENTIAL_CHAIN_OPERATIONS or is_read_operation(*key):
+            return
+        raise WriteRefused(*key)
