@@ -137,9 +137,10 @@ class ReadinessRun:
         from pytest_prr.snapshot.collect.fidelity import AWS, Fidelity
 
         if self.account.mode == "moto" and self.endpoint_url is not None:
-            from pytest_prr.motoserver import recorded
+            from pytest_prr.motoserver import deployments, recorded
 
-            return Fidelity.of(embedded_moto(), recorded(self.endpoint_url))
+            url = self.endpoint_url
+            return Fidelity.of(embedded_moto(), recorded(url), tuple(deployments(url)))
         if self.account.mode == "endpoint" and self.account.endpoint_url is not None:
             return Fidelity.of(detect_emulator(self.account.endpoint_url))
         return AWS
