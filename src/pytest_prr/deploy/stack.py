@@ -16,11 +16,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from motodeploy.fallbacks import NOT_ON_MOTO, fallback_for
-from motodeploy.intrinsics import Resolved, depends_on, references, substitute
-from motodeploy.target import Target
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+
+from pytest_prr.deploy.conversion import ConversionError
+from pytest_prr.deploy.errors import TemplateError, resource_at
+from pytest_prr.deploy.fallbacks import NOT_APPLIED, fallback_for
+from pytest_prr.deploy.intrinsics import Resolved, depends_on, references, substitute
+from pytest_prr.deploy.target import Target
+from pytest_prr.deploy.unsupported import Unsupported
+
+#: What a failed API call or evaluation raises; each becomes a TemplateError.
+_FAILURES = (ClientError, BotoCoreError, ConversionError, NotImplementedError, KeyError, ValueError)
 
 
 @dataclass
@@ -32,19 +41,26 @@ class Deployment:
     by_stack: dict[str, str] = field(default_factory=dict)
     #: logical id -> type, created by the API call CloudFormation would make.
     by_api: dict[str, str] = field(default_factory=dict)
-    #: logical id -> why moto cannot create it.
-    not_on_moto: dict[str, str] = field(default_factory=dict)
+    #: The resources neither could create.
+    unsupported: list[Unsupported] = field(default_factory=list)
+    #: logical id -> properties no control reads that moto could not be given.
+    not_applied: dict[str, list[str]] = field(default_factory=dict)
+    #: logical id -> physical ID (Ref) of the resources created through the API.
+    physical: dict[str, str] = field(default_factory=dict)
     waves: int = 0
 
 
 def deploy_stack(
-    target: Target, template: Mapping[str, Any], parameters: Mapping[str, str]
+    path: Path,
+    target: Target,
+    template: Mapping[str, Any],
+    parameters: Mapping[str, str],
+    unsupported: list[Unsupported],
 ) -> Deployment:
-    """Create ``template`` as stack ``target.stack_name`` and return what went where."""
+    """Create ``template`` as stack ``target.stack_name``, leaving out ``unsupported``."""
     resources: Mapping[str, Any] = template["Resources"]
-    deployment = Deployment(target.stack_name)
-    absent = {name for name, resource in resources.items() if resource["Type"] in NOT_ON_MOTO}
-    deployment.not_on_moto = {name: NOT_ON_MOTO[resources[name]["Type"]] for name in absent}
+    deployment = Deployment(target.stack_name, unsupported=unsupported)
+    absent = {entry.logical_id for entry in unsupported}
     needs = {
         name: (references(resource) | depends_on(resource)) & resources.keys()
         for name, resource in resources.items()
@@ -60,7 +76,10 @@ def deploy_stack(
         wave = _unblocked(pending_stack, needs, done)
         ready = {name for name in pending_api if needs[name] <= done | wave}
         if not wave and not ready:
-            raise RuntimeError(f"resources wait on each other: {sorted(pending_stack)}")
+            waiting = sorted(pending_stack | pending_api)
+            raise TemplateError(
+                path, resource_at(waiting[0]), f"circular references among {waiting}"
+            )
         for name in wave:
             stack_template["Resources"][name] = _for_stack(
                 resources[name], resolved, absent, set(stack_template["Resources"]) | wave
@@ -69,18 +88,66 @@ def deploy_stack(
             name: {"Value": {"Fn::ToJsonString": _properties(resources[name], resolved, absent)}}
             for name in ready
         }
-        outputs = _apply(cloudformation, target.stack_name, stack_template, parameters, wave)
+        outputs = _apply(path, cloudformation, target.stack_name, stack_template, parameters, wave)
         deployment.waves += 1
         for name in sorted(ready, key=lambda name: (resources[name]["Type"], name)):
-            if name not in outputs:
-                raise RuntimeError(f"moto's CloudFormation could not evaluate {name}'s properties")
-            properties = json.loads(outputs[name])
-            resolved[name] = fallback_for(resources[name])(target, name, properties)
-            deployment.by_api[name] = resources[name]["Type"]
+            resolved[name] = _create(path, target, name, resources[name], outputs, deployment)
         deployment.by_stack.update({name: resources[name]["Type"] for name in wave})
         pending_stack -= wave
         pending_api -= ready
+    deployment.physical = {name: value.ref for name, value in resolved.items()}
     return deployment
+
+
+def _create(
+    path: Path,
+    target: Target,
+    name: str,
+    resource: Mapping[str, Any],
+    outputs: Mapping[str, str],
+    deployment: Deployment,
+) -> Resolved:
+    """Create one resource with its fallback, from the properties the stack evaluated."""
+    kind = resource["Type"]
+    if name not in outputs:
+        raise TemplateError(
+            path, resource_at(name), "moto's CloudFormation could not evaluate its properties"
+        )
+    properties = json.loads(outputs[name])
+    left = _unevaluated(properties)
+    if left is not None:
+        raise TemplateError(
+            path, resource_at(name), f"moto's CloudFormation could not evaluate {json.dumps(left)}"
+        )
+    skipped = sorted(NOT_APPLIED.get(kind, frozenset()) & properties.keys())
+    if skipped:
+        deployment.not_applied[name] = skipped
+        properties = {key: value for key, value in properties.items() if key not in skipped}
+    fallback = fallback_for(resource)
+    assert fallback is not None
+    try:
+        created = fallback(target, name, properties)
+    except _FAILURES as error:
+        raise TemplateError(
+            path, resource_at(name), f"{kind} could not be created on moto: {error}"
+        ) from None
+    deployment.by_api[name] = kind
+    return created
+
+
+def _unevaluated(node: Any) -> Any:
+    """An intrinsic function left in evaluated properties (moto did not know it), or None."""
+    if isinstance(node, list):
+        return next((found for item in node if (found := _unevaluated(item)) is not None), None)
+    if not isinstance(node, dict):
+        return None
+    if (len(node) == 1 and next(iter(node)) in ("Ref", "Condition")) or any(
+        k.startswith("Fn::") for k in node
+    ):
+        return node
+    return next(
+        (found for item in node.values() if (found := _unevaluated(item)) is not None), None
+    )
 
 
 def _unblocked(pending: set[str], needs: Mapping[str, set[str]], done: set[str]) -> set[str]:
@@ -107,8 +174,8 @@ def _for_stack(
     in_stack: set[str],
 ) -> dict[str, Any]:
     """The resource as the stack gets it: outside references replaced, foreign
-    ``DependsOn`` dropped (those resources exist already), deployment policies dropped
-    (CodeDeploy is not on moto)."""
+    ``DependsOn`` dropped (those resources exist already), update policies dropped (they
+    name CodeDeploy, which is not on moto)."""
     copied = {key: value for key, value in resource.items() if key != "UpdatePolicy"}
     copied["Properties"] = _properties(resource, resolved, absent)
     inside = sorted(depends_on(resource) & in_stack)
@@ -119,6 +186,7 @@ def _for_stack(
 
 
 def _apply(
+    path: Path,
     cloudformation: Any,
     stack_name: str,
     template: Mapping[str, Any],
@@ -130,16 +198,24 @@ def _apply(
         "StackName": stack_name,
         "TemplateBody": json.dumps(template),
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     }
-    existing = [s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]]
-    if stack_name in existing:
-        cloudformation.update_stack(**request)
-        waiter = "stack_update_complete"
-    else:
-        cloudformation.create_stack(**request)
-        waiter = "stack_create_complete"
-    cloudformation.get_waiter(waiter).wait(StackName=stack_name, WaiterConfig={"Delay": 1})
+    try:
+        existing = [s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]]
+        if stack_name in existing:
+            cloudformation.update_stack(**request)
+            waiter = "stack_update_complete"
+        else:
+            cloudformation.create_stack(**request)
+            waiter = "stack_create_complete"
+        cloudformation.get_waiter(waiter).wait(
+            StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+    except (ClientError, WaiterError) as error:
+        where = resource_at(sorted(wave)[0]) if len(wave) == 1 else None
+        raise TemplateError(
+            path, where, f"moto's CloudFormation refused {sorted(wave) or 'the outputs'}: {error}"
+        ) from None
     created = {
         resource.get("LogicalResourceId")
         for resource in cloudformation.describe_stack_resources(StackName=stack_name)[
@@ -149,9 +225,11 @@ def _apply(
     }
     missing = sorted(wave - created)
     if missing:
-        raise RuntimeError(
-            f"moto's CloudFormation did not create {missing}: give their type a fallback "
-            "in motodeploy/fallbacks.py or list it in NOT_ON_MOTO"
+        raise TemplateError(
+            path,
+            resource_at(missing[0]),
+            f"moto's CloudFormation did not create {missing}: their type needs a fallback in "
+            "pytest_prr/deploy/fallbacks.py, or to be listed as unsupported there",
         )
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
