@@ -69,7 +69,7 @@ def account_run(snapshot: Snapshot, *, user_test_status: str = "pass") -> Readin
             ]
         else:
             continue
-        run.results.extend(run.results_for_findings(findings, f"prr::{control.id}"))
+        run.results.extend(run.results_for_findings(findings))
     message = "" if user_test_status == "pass" else "PITR is off"
     run.results.extend(run.results_for(["DAT-01"], USER_TEST, user_test_status, message))
     return run
