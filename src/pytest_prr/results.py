@@ -122,6 +122,8 @@ class Target:
     snapshot_mode: str | None = None
     #: The emulator behind a moto or endpoint target, as detected: name and version.
     emulator: Mapping[str, Any] | None = None
+    #: Mode template: what was deployed (path, sha256, parameters, unsupported resources).
+    templates: tuple[Mapping[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -141,7 +143,25 @@ class Target:
                 "name": self.emulator["name"],
                 "version": self.emulator.get("version"),
             }
+        if self.templates:
+            # The schema's ``template`` is one; a run over several keeps each in ``templates``.
+            described = [_template(template) for template in self.templates]
+            target["template"] = described[0]
+            if len(described) > 1:
+                target["templates"] = described
         return target
+
+
+def _template(template: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "path": template["path"],
+        "sha256": template["sha256"],
+        "parameters": dict(template.get("parameters", {})),
+        "unsupported": [
+            {key: entry[key] for key in ("logical_id", "type", "reason")}
+            for entry in template.get("unsupported", ())
+        ],
+    }
 
 
 def build_document(

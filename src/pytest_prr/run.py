@@ -42,6 +42,9 @@ class ReadinessRun:
     #: The ``prr_waivers`` entries; None without a waivers file (no waivers section then).
     waivers: list[Waiver] | None = None
     endpoint_url: str | None = None
+    #: Templates to deploy into the moto account (``--prr-template``), prepared; on the
+    #: controller only.
+    templates: tuple[Any, ...] = ()
     results: list[Result] = field(default_factory=list)
     #: The built-in controls whose items ran (on the controller: reported by every worker),
     #: whether or not they had resources to judge; an evidence bundle records them.
@@ -54,11 +57,13 @@ class ReadinessRun:
 
     @property
     def target(self) -> Target:
+        deployed = self.snapshot.data.get("deployments", ()) if self.snapshot is not None else ()
         return Target(
             account=self.account.name,
             account_id=self.account.account_id,
             regions=self.account.regions,
-            mode=self.account.mode,
+            mode="template" if self.templates else self.account.mode,
+            templates=tuple(deployed) if self.templates else (),
             snapshot_taken_at=self.snapshot_taken_at,
             snapshot_sha256=self.snapshot_sha256,
             snapshot_mode=self.snapshot.data["account"]["mode"]
