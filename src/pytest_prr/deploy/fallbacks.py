@@ -100,6 +100,9 @@ STACK_TYPES = frozenset(
 #: lists each one it leaves out (``Deployment.not_applied``).
 NOT_APPLIED: dict[str, frozenset[str]] = {
     "AWS::Lambda::Function": frozenset({"RecursiveLoop", "RuntimeManagementConfig"}),
+    # moto has no provisioned concurrency (PutProvisionedConcurrencyConfig).
+    "AWS::Lambda::Alias": frozenset({"ProvisionedConcurrencyConfig"}),
+    "AWS::Lambda::Version": frozenset({"ProvisionedConcurrencyConfig"}),
     "AWS::S3::Bucket": frozenset(
         {
             "AccelerateConfiguration",

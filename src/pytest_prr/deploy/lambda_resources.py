@@ -61,8 +61,7 @@ def _inline_zip(source: str, runtime: str) -> bytes:
 
 
 def version(target: Target, logical_id: str, properties: dict[str, Any]) -> Resolved:
-    known = ("FunctionName", "Description", "CodeSha256", "ProvisionedConcurrencyConfig")
-    check_known(logical_id, properties, known)
+    check_known(logical_id, properties, ("FunctionName", "Description", "CodeSha256"))
     request = request_for(target, "lambda", "PublishVersion", properties)
     published = target.call("lambda", "PublishVersion", **request)
     return Resolved(published["FunctionArn"], {"Version": published["Version"]})
@@ -70,18 +69,9 @@ def version(target: Target, logical_id: str, properties: dict[str, Any]) -> Reso
 
 def alias(target: Target, logical_id: str, properties: dict[str, Any]) -> Resolved:
     known = ("FunctionName", "FunctionVersion", "Name", "Description", "RoutingConfig")
-    check_known(logical_id, properties, (*known, "ProvisionedConcurrencyConfig"))
+    check_known(logical_id, properties, known)
     request = request_for(target, "lambda", "CreateAlias", properties)
     created = target.call("lambda", "CreateAlias", **request)
-    provisioned = properties.get("ProvisionedConcurrencyConfig")
-    if provisioned:
-        target.call(
-            "lambda",
-            "PutProvisionedConcurrencyConfig",
-            FunctionName=properties["FunctionName"],
-            Qualifier=properties["Name"],
-            ProvisionedConcurrentExecutions=provisioned["ProvisionedConcurrentExecutions"],
-        )
     return Resolved(created["AliasArn"])
 
 
