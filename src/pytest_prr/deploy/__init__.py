@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from pytest_prr.deploy.parameters import (
 from pytest_prr.deploy.stack import Deployment, deploy_stack
 from pytest_prr.deploy.target import Target
 from pytest_prr.deploy.transform import to_cloudformation, versioned_policies
-from pytest_prr.deploy.unsupported import Unsupported, find_unsupported
+from pytest_prr.deploy.unsupported import Unsupported, find_unsupported, without_foreign_layers
 
 __all__ = [
     "Deployment",
@@ -67,6 +67,8 @@ class Prepared:
     unsupported: tuple[Unsupported, ...]
     #: The values create_stack receives: those the transformed template declares.
     stack_parameters: Mapping[str, str]
+    #: Each condition's value.
+    conditions: Mapping[str, bool] = field(default_factory=dict)
     #: Resources whose IAM policy documents were given a Version for moto's IAM.
     versioned: tuple[str, ...] = ()
 
@@ -81,6 +83,18 @@ class Prepared:
                 for u in self.unsupported
             ],
         }
+
+
+def pseudo_parameters(region: str, account: str, stack: str) -> dict[str, str]:
+    """The pseudo parameters CloudFormation gives a stack's template."""
+    return {
+        "AWS::Region": region,
+        "AWS::AccountId": account,
+        "AWS::Partition": "aws",
+        "AWS::StackName": stack,
+        "AWS::StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{stack}/prr",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
 
 
 def default_stack_name(path: Path) -> str:
@@ -106,13 +120,7 @@ def prepare(
     packaged = package(path, source.body, bucket, source.asset_manifest)
     template = to_cloudformation(path, packaged.body, parameters, region)
     check_references(path, template)
-    pseudo = {
-        "AWS::Region": region,
-        "AWS::AccountId": MOTO_ACCOUNT_ID,
-        "AWS::Partition": "aws",
-        "AWS::StackName": stack,
-        "AWS::URLSuffix": "amazonaws.com",
-    }
+    pseudo = pseudo_parameters(region, MOTO_ACCOUNT_ID, stack)
     conditions = evaluate_conditions(path, template, {**parameters, **pseudo})
     template["Resources"] = {
         name: resource
@@ -126,8 +134,12 @@ def prepare(
         parameters=parameters,
         template=template,
         objects=packaged.objects,
-        unsupported=tuple(find_unsupported(template["Resources"])),
+        unsupported=(
+            *find_unsupported(template["Resources"]),
+            *without_foreign_layers(template["Resources"], MOTO_ACCOUNT_ID),
+        ),
         stack_parameters={k: v for k, v in parameters.items() if k in declared},
+        conditions=conditions,
         versioned=tuple(versioned_policies(template)),
     )
 
@@ -137,11 +149,12 @@ def deploy(prepared: Prepared, session: Any, region: str) -> Deployment:
     from pytest_prr.deploy.declare import check_ssm_parameters, declare, upload
 
     path = prepared.source.path
-    upload(session, region, prepared.objects)
+    account = upload(session, region, prepared.objects)
     check_ssm_parameters(session, region, prepared)
     target = Target(session, region, prepared.stack_name, source=path.name)
+    values = {**prepared.parameters, **pseudo_parameters(region, account, prepared.stack_name)}
     deployment = deploy_stack(
-        path, target, prepared.template, prepared.stack_parameters, list(prepared.unsupported)
+        path, target, prepared.template, values, list(prepared.unsupported), prepared.conditions
     )
     deployment.unsupported = [
         replace(entry, functions=tuple(deployment.physical.get(f, f) for f in entry.functions))

@@ -32,9 +32,9 @@ CDK_BOOTSTRAP_PREFIX = "/cdk-bootstrap/"
 CDK_BOOTSTRAP_VERSION = "21"
 
 
-def upload(session: Any, region: str, objects: Mapping[str, Mapping[str, bytes]]) -> None:
+def upload(session: Any, region: str, objects: Mapping[str, Mapping[str, bytes]]) -> str:
     """Create each artifact bucket (as ``sam package``'s or ``cdk bootstrap``'s) and put
-    the objects in it."""
+    the objects in it; return the account's ID."""
     account = session.client("sts", region_name=region).get_caller_identity()["Account"]
     s3 = session.client("s3", region_name=region)
     for bucket, keys in objects.items():
@@ -53,6 +53,7 @@ def upload(session: Any, region: str, objects: Mapping[str, Mapping[str, bytes]]
                 raise
         for key, data in keys.items():
             s3.put_object(Bucket=name, Key=key, Body=data)
+    return account
 
 
 def check_ssm_parameters(session: Any, region: str, prepared: Prepared) -> None:

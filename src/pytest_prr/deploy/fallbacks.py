@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_prr.deploy import apigateway, apigatewayv2, lambda_resources, service_resources
+from pytest_prr.deploy import (
+    apigateway,
+    apigatewayv2,
+    event_resources,
+    lambda_resources,
+    service_resources,
+)
 from pytest_prr.deploy.target import Fallback
 
 FALLBACKS: dict[str, Fallback] = {
@@ -44,6 +50,15 @@ FALLBACKS: dict[str, Fallback] = {
     "AWS::Scheduler::Schedule": service_resources.schedule,
     "AWS::Scheduler::ScheduleGroup": service_resources.schedule_group,
     "AWS::Kinesis::StreamConsumer": service_resources.stream_consumer,
+    "AWS::SQS::Queue": event_resources.queue,
+    "AWS::SNS::Topic": event_resources.topic,
+    "AWS::Lambda::Permission": event_resources.permission,
+    "AWS::Events::Rule": event_resources.rule,
+    "AWS::Events::EventBus": event_resources.event_bus,
+    "AWS::IAM::Policy": event_resources.role_policy,
+    "AWS::IAM::ManagedPolicy": event_resources.managed_policy,
+    "AWS::Kinesis::Stream": event_resources.stream,
+    "AWS::StepFunctions::StateMachine": event_resources.state_machine,
     "AWS::ApiGateway::RestApi": apigateway.rest_api,
     "AWS::ApiGateway::Authorizer": apigateway.authorizer,
     "AWS::ApiGateway::Deployment": apigateway.deployment,
@@ -56,7 +71,8 @@ FALLBACKS: dict[str, Fallback] = {
 }
 
 #: What moto 5.2's CloudFormation creates with the properties the controls read. Types it
-#: also knows but that are in FALLBACKS are created by the fallback.
+#: also knows but that are in FALLBACKS are created by the fallback: faithfully, and without
+#: waiting for moto's CloudFormation to load.
 STACK_TYPES = frozenset(
     {
         "AWS::ApiGateway::Method",
@@ -79,20 +95,11 @@ STACK_TYPES = frozenset(
         "AWS::EFS::FileSystem",
         "AWS::EFS::MountTarget",
         "AWS::Events::Archive",
-        "AWS::Events::EventBus",
-        "AWS::Events::Rule",
         "AWS::IAM::InstanceProfile",
-        "AWS::IAM::ManagedPolicy",
-        "AWS::IAM::Policy",
         "AWS::IAM::User",
         "AWS::KMS::Alias",
-        "AWS::Kinesis::Stream",
-        "AWS::Lambda::Permission",
         "AWS::Logs::ResourcePolicy",
-        "AWS::SNS::Topic",
-        "AWS::SQS::Queue",
         "AWS::SSM::Parameter",
-        "AWS::StepFunctions::StateMachine",
     }
 )
 

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from pytest_prr.deploy.conversion import ConversionError
 from pytest_prr.deploy.errors import TemplateError, resource_at
+from pytest_prr.deploy.evaluate import Context, Unresolvable, evaluate
 from pytest_prr.deploy.fallbacks import NOT_APPLIED, fallback_for
 from pytest_prr.deploy.intrinsics import Resolved, depends_on, references, substitute
 from pytest_prr.deploy.target import Target
@@ -54,10 +55,17 @@ def deploy_stack(
     path: Path,
     target: Target,
     template: Mapping[str, Any],
-    parameters: Mapping[str, str],
+    values: Mapping[str, str],
     unsupported: list[Unsupported],
+    conditions: Mapping[str, bool],
 ) -> Deployment:
-    """Create ``template`` as stack ``target.stack_name``, leaving out ``unsupported``."""
+    """Create ``template`` as stack ``target.stack_name``, leaving out ``unsupported``.
+
+    ``values`` are the parameters' and pseudo parameters'. A fallback resource whose
+    properties read only what is known here is created without asking the stack; the stack
+    is created (or updated) only for the resources it creates and the properties only it
+    can evaluate, so a template of fallback types never waits for moto's CloudFormation.
+    """
     resources: Mapping[str, Any] = template["Resources"]
     deployment = Deployment(target.stack_name, unsupported=unsupported)
     absent = {entry.logical_id for entry in unsupported}
@@ -70,6 +78,16 @@ def deploy_stack(
     stack_template = {key: value for key, value in template.items() if key != "Outputs"}
     stack_template["Resources"] = {}
     resolved: dict[str, Resolved] = {}
+    context = Context(
+        parameters=values,
+        declared=template.get("Parameters") or {},
+        mappings=template.get("Mappings") or {},
+        conditions=conditions,
+        resolved=resolved,
+        region=target.region,
+        absent=frozenset(absent),
+    )
+    stack_parameters = {k: v for k, v in values.items() if k in context.declared}
     cloudformation = target.client("cloudformation")
     while pending_stack or pending_api:
         done = set(stack_template["Resources"]) | resolved.keys() | absent
@@ -80,15 +98,22 @@ def deploy_stack(
             raise TemplateError(
                 path, resource_at(waiting[0]), f"circular references among {waiting}"
             )
+        local = _evaluated_here(ready, resources, context)
         for name in wave:
             stack_template["Resources"][name] = _for_stack(
                 resources[name], resolved, absent, set(stack_template["Resources"]) | wave
             )
         stack_template["Outputs"] = {
             name: {"Value": {"Fn::ToJsonString": _properties(resources[name], resolved, absent)}}
-            for name in ready
+            for name in ready - local.keys()
         }
-        outputs = _apply(path, cloudformation, target.stack_name, stack_template, parameters, wave)
+        outputs: dict[str, Any] = {}
+        if wave or stack_template["Outputs"]:
+            applied = _apply(
+                path, cloudformation, target.stack_name, stack_template, stack_parameters, wave
+            )
+            outputs = {name: json.loads(text) for name, text in applied.items()}
+        outputs.update(local)
         deployment.waves += 1
         for name in sorted(ready, key=lambda name: (resources[name]["Type"], name)):
             resolved[name] = _create(path, target, name, resources[name], outputs, deployment)
@@ -99,12 +124,25 @@ def deploy_stack(
     return deployment
 
 
+def _evaluated_here(
+    ready: set[str], resources: Mapping[str, Any], context: Context
+) -> dict[str, Any]:
+    """The properties of the ready fallback resources that need no stack to evaluate."""
+    found = {}
+    for name in ready:
+        try:
+            found[name] = evaluate(resources[name].get("Properties", {}), context) or {}
+        except Unresolvable:
+            continue
+    return found
+
+
 def _create(
     path: Path,
     target: Target,
     name: str,
     resource: Mapping[str, Any],
-    outputs: Mapping[str, str],
+    outputs: Mapping[str, Any],
     deployment: Deployment,
 ) -> Resolved:
     """Create one resource with its fallback, from the properties the stack evaluated."""
@@ -113,7 +151,7 @@ def _create(
         raise TemplateError(
             path, resource_at(name), "moto's CloudFormation could not evaluate its properties"
         )
-    properties = json.loads(outputs[name])
+    properties = outputs[name]
     left = _unevaluated(properties)
     if left is not None:
         raise TemplateError(
