@@ -9,6 +9,8 @@ controls are ERROR naming it (see :func:`pytest_prr.evaluation.evaluate_control`
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -85,3 +87,45 @@ def find_unsupported(resources: Mapping[str, Any]) -> list[Unsupported]:
 def _depends(resource: Mapping[str, Any]) -> set[str]:
     """Names a resource's update policy refers to (SAM's alias names its CodeDeploy group)."""
     return references(resource.get("UpdatePolicy", {}))
+
+
+#: moto refuses a function whose layers belong to another account.
+FOREIGN_LAYER = "moto refuses layer versions of other accounts ({layers})"
+#: A layer ARN's account; a part may be an Fn::Sub variable (``${AWS::Region}``).
+_PART = r"(?:[^:$]|\$\{[^}]*\})*"
+_ACCOUNT = re.compile(rf"^arn:{_PART}:lambda:{_PART}:(\d{{12}}):layer:")
+
+
+def without_foreign_layers(resources: Mapping[str, Any], account: str) -> list[Unsupported]:
+    """Take out of each function the layers of another account, which moto cannot attach,
+    and say what SEC-07, the control reading them, loses (the function keeps its others)."""
+    found = []
+    for logical_id, resource in sorted(resources.items()):
+        properties = resource.get("Properties", {})
+        if resource["Type"] != FUNCTION or not isinstance(properties.get("Layers"), list):
+            continue
+        foreign = [
+            layer for layer in properties["Layers"] if _layer_account(layer) not in (None, account)
+        ]
+        if not foreign:
+            continue
+        properties["Layers"] = [layer for layer in properties["Layers"] if layer not in foreign]
+        arns = ", ".join(
+            layer if isinstance(layer, str) else json.dumps(layer) for layer in foreign
+        )
+        reason = FOREIGN_LAYER.format(layers=arns)
+        # The layer is not a resource of the template: it is named after the property.
+        layers = f"{logical_id}.Layers"
+        found.append(
+            Unsupported(layers, "AWS::Lambda::LayerVersion", reason, ("SEC-07",), (logical_id,))
+        )
+    return found
+
+
+def _layer_account(layer: Any) -> str | None:
+    """The account a layer ARN written in the template names, when it is written there."""
+    text = layer.get("Fn::Sub") if isinstance(layer, dict) else layer
+    if isinstance(text, list):
+        text = text[0]
+    match = _ACCOUNT.match(text) if isinstance(text, str) else None
+    return match.group(1) if match else None
