@@ -177,6 +177,13 @@ def test_parameters_come_from_files_and_pairs_and_a_typo_is_refused(project: Pro
     )
 
 
+def test_template_options_need_a_template(project: Project) -> None:
+    billing_project(project)
+    result = project.run("--prr-template-param=Stage=dev")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--prr-template-param(s) give a template's parameters*"])
+
+
 def test_the_ini_names_the_template(project: Project) -> None:
     billing_project(project)
     project.pyproject('[tool.pytest.ini_options]\nprr_template = "template.yaml"\n')

@@ -147,6 +147,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     names = config.option.prr_accounts or []
     templates = _template_paths(config)
+    if not templates and (
+        config.option.prr_template_params or config.option.prr_template_param_files
+    ):
+        raise pytest.UsageError(
+            "--prr-template-param(s) give a template's parameters: add --prr-template"
+        )
+    if templates and config.option.prr_snapshot:
+        raise pytest.UsageError("--prr-snapshot evaluates a stored snapshot: drop --prr-template")
     if templates and "moto" not in names:
         names = [*names, "moto"]
     stored = config.option.prr_snapshot
