@@ -14,8 +14,10 @@ which is what the controls read, are unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -59,15 +61,28 @@ def _translate(
     translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=region))
     values = {"AWS::Region": region, "AWS::Partition": "aws", **parameters}
     try:
-        return translator.translate(
-            body, parameter_values=values, get_managed_policy_map=_managed_policies
-        )
+        with _quiet(logging.getLogger("samtranslator")):
+            return translator.translate(
+                body, parameter_values=values, get_managed_policy_map=_managed_policies
+            )
     except InvalidDocumentException as error:
         causes = sorted(error.causes, key=lambda cause: str(_logical_id(cause) or ""))
         first = _logical_id(causes[0]) if causes else None
         where = resource_at(first) if isinstance(first, str) else None
         problems = "; ".join(cause.message for cause in causes) or error.message
         raise TemplateError(path, where, f"the SAM transform failed: {problems}") from None
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """The translator logs its feature toggles and unpublished metrics as warnings, noise on
+    a pytest terminal: only its errors are let through while it runs."""
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _logical_id(cause: Any) -> Any:
