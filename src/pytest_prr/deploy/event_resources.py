@@ -15,7 +15,14 @@ from typing import Any
 
 from pytest_prr.deploy.intrinsics import Resolved
 from pytest_prr.deploy.service_resources import subscription
-from pytest_prr.deploy.target import Target, check_known, request_for, tag_list, tag_map
+from pytest_prr.deploy.target import (
+    Target,
+    attribute_text,
+    check_known,
+    request_for,
+    tag_list,
+    tag_map,
+)
 
 #: AWS::SQS::Queue properties that are queue attributes (the rest: QueueName, Tags).
 QUEUE_ATTRIBUTES = (
@@ -46,19 +53,12 @@ TOPIC_ATTRIBUTES = (
 )
 
 
-def _attribute(value: Any) -> str:
-    """A queue or topic attribute as the API takes it: a string (JSON for a document)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)
-
-
 def queue(target: Target, logical_id: str, properties: dict[str, Any]) -> Resolved:
     check_known(logical_id, properties, (*QUEUE_ATTRIBUTES, "QueueName", "Tags"))
     fifo = str(properties.get("FifoQueue", "")).lower() == "true"
     default = target.default_name(logical_id, 75 if fifo else 80) + (".fifo" if fifo else "")
     name = properties.get("QueueName", default)
-    attributes = {k: _attribute(v) for k, v in properties.items() if k in QUEUE_ATTRIBUTES}
+    attributes = {k: attribute_text(v) for k, v in properties.items() if k in QUEUE_ATTRIBUTES}
     url = target.call(
         "sqs",
         "CreateQueue",
@@ -77,7 +77,7 @@ def topic(target: Target, logical_id: str, properties: dict[str, Any]) -> Resolv
     fifo = str(properties.get("FifoTopic", "")).lower() == "true"
     default = target.default_name(logical_id, 251 if fifo else 256) + (".fifo" if fifo else "")
     name = properties.get("TopicName", default)
-    attributes = {k: _attribute(v) for k, v in properties.items() if k in TOPIC_ATTRIBUTES}
+    attributes = {k: attribute_text(v) for k, v in properties.items() if k in TOPIC_ATTRIBUTES}
     arn = target.call(
         "sns",
         "CreateTopic",

@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from pytest_prr.deploy.intrinsics import Resolved
-from pytest_prr.deploy.target import Target, check_known, request_for, tag_list, tag_map
+from pytest_prr.deploy.target import (
+    Target,
+    attribute_text,
+    check_known,
+    request_for,
+    tag_list,
+    tag_map,
+)
 
 
 def _json(value: Any) -> str:
@@ -188,11 +195,7 @@ def subscription(target: Target, logical_id: str, properties: dict[str, Any]) ->
         ("TopicArn", "Protocol", "Endpoint", "Region", *SUBSCRIPTION_ATTRIBUTES),
     )
     attributes = {
-        name: _json(value)
-        if isinstance(value, dict | list)
-        else str(value).lower()
-        if isinstance(value, bool)
-        else str(value)
+        name: attribute_text(value)
         for name, value in properties.items()
         if name in SUBSCRIPTION_ATTRIBUTES
     }

@@ -10,6 +10,7 @@ never silently lost.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +94,14 @@ def check_known(logical_id: str, properties: Mapping[str, Any], known: Iterable[
         raise NotImplementedError(
             f"{logical_id}: pytest-prr's deployer does not apply the properties {unknown}"
         )
+
+
+def attribute_text(value: Any) -> str:
+    """A queue, topic or subscription attribute as the API takes it: a string, JSON for a
+    document, ``true``/``false`` for a boolean."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
 def tag_list(tags: Any) -> list[dict[str, str]]:
