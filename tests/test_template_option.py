@@ -228,3 +228,22 @@ def test_a_bad_template_is_one_usage_error_naming_file_resource_and_problem(
     assert len(errors) == 1, result.stderr.str()
     assert fnmatch.fnmatch(errors[0], f"ERROR: prr: template.yaml{message}"), errors[0]
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_template_the_account_refuses_is_a_usage_error_too(project: Project) -> None:
+    """Known only once deploying: a layer of this account that does not exist."""
+    layer = "arn:aws:lambda:us-east-1:123456789012:layer:missing:1"
+    billing_project(
+        project,
+        TEMPLATE.replace(
+            "      CodeUri: src/\n", f"      CodeUri: src/\n      Layers: [{layer}]\n"
+        ),
+    )
+    result = project.run("--prr-template=template.yaml", "--prr-template-param=Stage=dev")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert (
+        "prr: template.yaml: Resources.Consumer: AWS::Lambda::Function could not be created on "
+        "moto: An error occurred (ResourceNotFoundException)"
+    ) in output
+    assert "Traceback" not in output
