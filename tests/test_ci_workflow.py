@@ -109,7 +109,22 @@ def test_every_function_of_the_template_is_signed_and_deployed_by_canary(
     required = {name for name, p in template["Parameters"].items() if "Default" not in p}
     overridden = set(re.findall(r'"(\w+)=\$\w+"', runs.split("--parameter-overrides", 1)[1]))
     assert required <= overridden
-    assert workflow["jobs"]["deploy"]["needs"] == "test"
+    assert workflow["jobs"]["deploy"]["needs"] == ["test", "predeploy"]
+
+
+def test_the_template_is_checked_before_sam_deploy(workflow: dict[str, Any]) -> None:
+    """The pre-deploy job runs on every pull request and push, deploys the template as the
+    change has it, with every parameter sam deploy passes, and the deploy job waits for it."""
+    template = yaml_parse((EXAMPLE / "template.yaml").read_text())
+    job = workflow["jobs"]["predeploy"]
+    assert "if" not in job
+    command = _runs(workflow, "predeploy")
+    assert "pytest --noconftest tests/readiness --prr-template=template.yaml" in command
+    assert '--junitxml="$REPORTS/' in command
+    required = {name for name, p in template["Parameters"].items() if "Default" not in p}
+    given = set(re.findall(r'--prr-template-param "(\w+)=', command))
+    assert required <= given
+    assert "predeploy" in workflow["jobs"]["deploy"]["needs"]
 
 
 @pytest.mark.parametrize(("job", "account"), [("test", "moto"), ("deploy", "prod")])

@@ -6,7 +6,8 @@ Two jobs:
    ``setdefault`` keeps any value the caller exported, and no AWS credentials are set here,
    so a live ``--prr-account`` run still uses the caller's real credentials.
 2. Implement pytest-prr's ``pytest_prr_seed_account`` hook, so ``--prr-account=moto`` runs
-   against a CloudFormation deployment of template.yaml (see motodeploy/).
+   against a CloudFormation deployment of template.yaml (pytest-prr's ``pytest_prr.deploy``),
+   after creating what the platform team provides outside the stack.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def platform_parameters(session: boto3.Session, region: str) -> dict[str, str]:
 @pytest.hookimpl(optionalhook=True)
 def pytest_prr_seed_account(session: boto3.Session, account: Any) -> None:
     """Deploy template.yaml into the moto account's primary region, as the pipeline does."""
-    from motodeploy import deploy
+    from pytest_prr.deploy import deploy_template
 
     region = account.regions[0]
-    deploy(session, region, TEMPLATE, STACK_NAME, platform_parameters(session, region))
+    deploy_template(session, region, TEMPLATE, platform_parameters(session, region), STACK_NAME)

@@ -38,6 +38,10 @@ START_TIMEOUT_S = 60
 SERVER_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 #: Where the server answers with what :class:`DroppedFieldRecorder` recorded.
 RECORDED_PATH = "/_prr/recorded"
+#: Where pytest-prr's deployer declares a template it deployed (``pytest_prr.deploy``).
+DEPLOYMENTS_PATH = "/_prr/deployments"
+#: The header of a Lambda write request naming the template that declared its configuration.
+DECLARED_BY_ENVIRON = "HTTP_X_PRR_DECLARED_BY"
 #: Lambda's write requests that carry function configuration: (method, path, request name).
 _LAMBDA_WRITES = (
     ("POST", re.compile(r"^/[\d-]+/functions/?$"), "CreateFunction"),
@@ -100,9 +104,18 @@ class MotoServer:
 
 def recorded(endpoint_url: str, timeout: float = 10.0) -> dict[str, Any]:
     """What the server at ``endpoint_url`` recorded: function ARN → the requests that set
-    its configuration and the dropped fields they carried."""
+    its configuration, the dropped fields they carried and the template that declared them."""
+    return _recorded(endpoint_url, timeout)["functions"]
+
+
+def deployments(endpoint_url: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The templates pytest-prr's deployer declared to the server, in deployment order."""
+    return _recorded(endpoint_url, timeout)["deployments"]
+
+
+def _recorded(endpoint_url: str, timeout: float) -> dict[str, Any]:
     with urllib.request.urlopen(endpoint_url + RECORDED_PATH, timeout=timeout) as response:
-        return json.loads(response.read())["functions"]
+        return json.loads(response.read())
 
 
 class DroppedFieldRecorder:
@@ -118,14 +131,26 @@ class DroppedFieldRecorder:
         self.app = app
         self.fields = tuple(fields)
         self.functions: dict[str, dict[str, Any]] = {}
+        self.deployments: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("PATH_INFO") == RECORDED_PATH:
             with self._lock:
-                body = json.dumps({"fields": self.fields, "functions": self.functions}).encode()
+                recorded = {
+                    "fields": self.fields,
+                    "functions": self.functions,
+                    "deployments": self.deployments,
+                }
+                body = json.dumps(recorded).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if environ.get("PATH_INFO") == DEPLOYMENTS_PATH and environ["REQUEST_METHOD"] == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            with self._lock:
+                self.deployments.append(json.loads(environ["wsgi.input"].read(length)))
+            start_response("204 No Content", [])
+            return [b""]
         write = self._lambda_write(environ)
         if write is None or not self.fields:
             return self.app(environ, start_response)
@@ -180,6 +205,9 @@ class DroppedFieldRecorder:
             entry = self.functions.setdefault(arn, {"requests": [], "fields": {}})
             if request_name == "CreateFunction":
                 entry.update(requests=[], fields={})
+                entry.pop("declared_by", None)
+            if DECLARED_BY_ENVIRON in environ:
+                entry["declared_by"] = environ[DECLARED_BY_ENVIRON]
             if request_name not in entry["requests"]:
                 entry["requests"].append(request_name)
             for field in self.fields:

@@ -80,6 +80,16 @@ HELP_ALLOW_WRITES = (
     "let prr_session clients make write calls in live and endpoint modes (logged; "
     "by default every non-read operation is refused before it is sent)"
 )
+HELP_TEMPLATE = (
+    "deploy the SAM, CloudFormation or `cdk synth` template at PATH into the embedded moto "
+    "account and run the readiness controls on it, before it ships (repeatable; implies "
+    "--prr-account=moto)"
+)
+HELP_TEMPLATE_PARAM = "a template parameter value, KEY=VALUE (repeatable; wins over files)"
+HELP_TEMPLATE_PARAMS = (
+    "a file of template parameter values: CloudFormation's parameters JSON, "
+    '{"Parameters": {...}}, or samconfig.toml'
+)
 HELP_CONTROLS = "built-in controls to run: comma-separated IDs or globs, e.g. SEC-*,IAM-02"
 HELP_NO_BUILTIN = "run only your own tests, none of the built-in controls"
 
@@ -131,6 +141,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--prr-allow-writes", action="store_true", dest="prr_allow_writes", help=HELP_ALLOW_WRITES
     )
+    group.addoption(
+        "--prr-template", action="append", dest="prr_templates", metavar="PATH", help=HELP_TEMPLATE
+    )
+    group.addoption(
+        "--prr-template-param",
+        action="append",
+        dest="prr_template_params",
+        metavar="KEY=VALUE",
+        default=[],
+        help=HELP_TEMPLATE_PARAM,
+    )
+    group.addoption(
+        "--prr-template-params",
+        action="append",
+        dest="prr_template_param_files",
+        metavar="FILE",
+        default=[],
+        help=HELP_TEMPLATE_PARAMS,
+    )
+    parser.addini("prr_template", HELP_TEMPLATE, type="paths", default=[])
     parser.addini("prr_catalog", HELP_CATALOG, type="paths", default=[])
     parser.addini("prr_attestations", HELP_ATTESTATIONS, type="paths", default=[])
     parser.addini("prr_workload", HELP_WORKLOAD, type="string", default="")
@@ -151,6 +181,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "write it as @prr.control('SEC-04') after `import pytest_prr as prr`",
     )
     names = config.option.prr_accounts or []
+    templates = _template_paths(config)
+    if not templates and (
+        config.option.prr_template_params or config.option.prr_template_param_files
+    ):
+        raise pytest.UsageError(
+            "--prr-template-param(s) give a template's parameters: add --prr-template"
+        )
+    if templates and config.option.prr_snapshot:
+        raise pytest.UsageError("--prr-snapshot evaluates a stored snapshot: drop --prr-template")
+    if templates and "moto" not in names:
+        names = [*names, "moto"]
     stored = config.option.prr_snapshot
     _check_signing_options(config)
     if config.getini("prr_catalog") or names or stored:
@@ -187,7 +228,30 @@ def pytest_configure(config: pytest.Config) -> None:
         accounts = [_account(settings, name) for name in names]
         if len(accounts) > 1:
             _check_several_accounts(config, accounts)
-    _start_runs(config, accounts, settings)
+    _start_runs(config, accounts, settings, templates)
+
+
+def _template_paths(config: pytest.Config) -> list[Path]:
+    """The templates to deploy: ``--prr-template``, else the ini's ``prr_template``."""
+    given = config.option.prr_templates
+    if given:
+        return [Path(path) for path in given]
+    return [Path(path) for path in config.getini("prr_template")]
+
+
+def _prepare_templates(config: pytest.Config, paths: list[Path], region: str) -> list[Any]:
+    """Read, package and transform the templates before anything starts (on the
+    controller only): a template that cannot deploy is a usage error naming the file, the
+    resource and the problem."""
+    if not paths or hasattr(config, "workerinput"):
+        return []
+    from pytest_prr.deploy import TemplateError, prepare_all
+
+    files = [Path(file) for file in config.option.prr_template_param_files]
+    try:
+        return prepare_all(paths, config.option.prr_template_params, files, region)
+    except TemplateError as error:
+        raise pytest.UsageError(f"prr: {error}") from None
 
 
 def _junit_for_the_bundle(config: pytest.Config) -> None:
@@ -312,7 +376,12 @@ def _path_option(config: pytest.Config, option: str) -> Path | None:
     return config.invocation_params.dir / value if value else None
 
 
-def _start_runs(config: pytest.Config, accounts: list[Account], settings: AccountSettings) -> None:
+def _start_runs(
+    config: pytest.Config,
+    accounts: list[Account],
+    settings: AccountSettings,
+    templates: list[Path] | None = None,
+) -> None:
     """One run per account, sharing the catalog, tunables, attestations and waivers; each
     live or endpoint account proves who it is (STS) before anything runs."""
     from pytest_prr.catalog import CatalogError
@@ -347,6 +416,9 @@ def _start_runs(config: pytest.Config, accounts: list[Account], settings: Accoun
                 waivers=waivers,
                 snapshot_out=_path_option(config, "prr_snapshot_out"),
                 allow_writes=config.option.prr_allow_writes,
+                templates=tuple(_prepare_templates(config, templates or [], account.region))
+                if account.mode == "moto"
+                else (),
             )
             for account in accounts
         },

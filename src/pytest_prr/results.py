@@ -139,6 +139,8 @@ class Target:
     caller_arn: str | None = None
     #: A replay's: whether its ``.sha256`` showed the snapshot unaltered (None: not a replay).
     snapshot_verified: bool | None = None
+    #: Mode template: what was deployed (path, sha256, parameters, unsupported resources).
+    templates: tuple[Mapping[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -162,7 +164,25 @@ class Target:
             }
         if self.caller_arn:
             target["caller_arn"] = self.caller_arn
+        if self.templates:
+            # The schema's ``template`` is one; a run over several keeps each in ``templates``.
+            described = [_template(template) for template in self.templates]
+            target["template"] = described[0]
+            if len(described) > 1:
+                target["templates"] = described
         return target
+
+
+def _template(template: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "path": template["path"],
+        "sha256": template["sha256"],
+        "parameters": dict(template.get("parameters", {})),
+        "unsupported": [
+            {key: entry[key] for key in ("logical_id", "type", "reason")}
+            for entry in template.get("unsupported", ())
+        ],
+    }
 
 
 def build_document(

@@ -47,6 +47,9 @@ class ReadinessRun:
     #: The STS caller ARN that verified a live or endpoint account (on the controller, which
     #: verifies before anything runs and is the one process that builds the document).
     caller_arn: str | None = None
+    #: Templates to deploy into the moto account (``--prr-template``), prepared; on the
+    #: controller only.
+    templates: tuple[Any, ...] = ()
     results: list[Result] = field(default_factory=list)
     #: The built-in controls whose items ran (on the controller: reported by every worker),
     #: whether or not they had resources to judge; an evidence bundle records them.
@@ -62,11 +65,13 @@ class ReadinessRun:
 
     @property
     def target(self) -> Target:
+        deployed = self.snapshot.data.get("deployments", ()) if self.snapshot is not None else ()
         return Target(
             account=self.account.name,
             account_id=self.account.account_id,
             regions=self.account.regions,
-            mode=self.account.mode,
+            mode="template" if self.templates else self.account.mode,
+            templates=tuple(deployed) if self.templates else (),
             snapshot_taken_at=self.snapshot_taken_at,
             snapshot_sha256=self.snapshot_sha256,
             snapshot_mode=self.snapshot.data["account"]["mode"]
@@ -147,9 +152,10 @@ class ReadinessRun:
         from pytest_prr.snapshot.collect.fidelity import AWS, Fidelity
 
         if self.account.mode == "moto" and self.endpoint_url is not None:
-            from pytest_prr.motoserver import recorded
+            from pytest_prr.motoserver import deployments, recorded
 
-            return Fidelity.of(embedded_moto(), recorded(self.endpoint_url))
+            url = self.endpoint_url
+            return Fidelity.of(embedded_moto(), recorded(url), tuple(deployments(url)))
         if self.account.mode == "endpoint" and self.account.endpoint_url is not None:
             return Fidelity.of(detect_emulator(self.account.endpoint_url))
         return AWS

@@ -171,16 +171,23 @@ class _ReadinessHooks:
         self.config.stash[server_key] = server
         run.endpoint_url = server.start()
         _use_dummy_credentials(self.config, run.account.region)
+        session = open_session(run.account, run.endpoint_url)
         try:
-            self.config.hook.pytest_prr_seed_account(
-                session=open_session(run.account, run.endpoint_url), account=run.account
-            )
+            self.config.hook.pytest_prr_seed_account(session=session, account=run.account)
         except Exception:
             pytest.exit(
                 "prr: pytest_prr_seed_account failed, so the moto account is not what the "
                 f"tests expect:\n{traceback.format_exc()}",
                 returncode=pytest.ExitCode.INTERNAL_ERROR,
             )
+        if run.templates:
+            from pytest_prr.deploy import TemplateError, deploy
+
+            for template in run.templates:
+                try:
+                    deploy(template, session, run.account.region)
+                except TemplateError as error:
+                    pytest.exit(f"prr: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(

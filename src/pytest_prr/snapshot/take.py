@@ -121,4 +121,6 @@ def take_snapshot(
         "regions": regions,
         "calls": dict(sorted(reader.calls.items())),
     }
+    if fidelity.deployments:
+        data["deployments"] = list(fidelity.deployments)
     return Snapshot(data)

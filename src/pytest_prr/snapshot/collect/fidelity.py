@@ -28,12 +28,17 @@ class Fidelity:
     emulator: Emulator | None = None
     profile: Profile | None = None
     recorded: Mapping[str, Mapping[str, Any]] | None = None
+    #: The templates pytest-prr's deployer declared to its moto server (``pytest_prr.deploy``).
+    deployments: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def of(
-        cls, emulator: Emulator | None, recorded: Mapping[str, Mapping[str, Any]] | None = None
+        cls,
+        emulator: Emulator | None,
+        recorded: Mapping[str, Mapping[str, Any]] | None = None,
+        deployments: tuple[Mapping[str, Any], ...] = (),
     ) -> Fidelity:
-        return cls(emulator, profile_for(emulator), recorded)
+        return cls(emulator, profile_for(emulator), recorded, deployments)
 
     def unimplemented(self, operation: str, status: int | None, code: str) -> bool:
         """Whether a failed call means the endpoint does not implement ``operation``: HTTP

@@ -202,16 +202,19 @@ def _apply_fidelity(function: dict[str, Any], fidelity: Fidelity) -> None:
             )
             continue
         requests = ", ".join(record.get("requests", ())) or "its write requests"
+        declared = record.get("declared_by")
         if name in record.get("fields", {}):
             function[name] = record["fields"][name]
+            origin = f"declared by {declared}, " if declared else ""
             provenance[name] = (
-                f"recorded by pytest-prr's moto server from {requests}: {fidelity.describe()} "
-                "does not return it"
+                f"{origin}recorded by pytest-prr's moto server from {requests}: "
+                f"{fidelity.describe()} does not return it"
             )
         else:
             function.pop(name, None)
+            origin = f"not declared by {declared}; " if declared else ""
             provenance[name] = (
-                f"not set by {requests}, as recorded by pytest-prr's moto server: "
+                f"{origin}not set by {requests}, as recorded by pytest-prr's moto server: "
                 f"{fidelity.describe()} does not return it"
             )
     if not provenance:

@@ -1,10 +1,10 @@
-"""The reference handling the moto deployer relies on to order and rewrite resources."""
+"""The reference handling the deployer relies on to order and rewrite resources."""
 
 from __future__ import annotations
 
 import pytest
 
-from motodeploy.intrinsics import ABSENT, Resolved, references, substitute
+from pytest_prr.deploy.intrinsics import ABSENT, Resolved, references, substitute
 
 ALIAS = Resolved("arn:aws:lambda:us-east-1:123456789012:function:f:live")
 TABLE = Resolved("orders-prod", {"Arn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders"})
@@ -32,7 +32,9 @@ def test_substitute_replaces_resolved_references_and_keeps_the_others() -> None:
     assert substitute(fragment, {"Alias": ALIAS, "Table": TABLE}, set()) == {
         "FunctionName": ALIAS.ref,
         "Resource": TABLE.attributes["Arn"],
-        "Uri": {"Fn::Sub": f"arn:${{AWS::Partition}}:x/{ALIAS.ref}/{TABLE.attributes['Arn']}/${{Other}}"},
+        "Uri": {
+            "Fn::Sub": f"arn:${{AWS::Partition}}:x/{ALIAS.ref}/{TABLE.attributes['Arn']}/${{Other}}"
+        },
         "Queue": {"Ref": "Queue"},
     }  # fmt: skip
 
