@@ -18,14 +18,14 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orders-service"
 EXPECTED = {
     "pass": "SEC-01 SEC-02 SEC-03 SEC-05 SEC-08 IAM-01 IAM-02 IAM-04 IAM-05 IAM-06 DAT-02 "
     "DAT-04 DAT-05 REL-02 REL-03 REL-04 REL-05 REL-07 REL-08 OBS-01 OBS-02 OBS-03 OBS-04 "
-    "OBS-05 OBS-06 OBS-07 DEP-05 DEP-06 API-01 API-02 API-03 FIN-01 FIN-02 ORD-01 "
+    "OBS-05 OBS-06 OBS-07 DEP-04 DEP-05 DEP-06 API-01 API-02 API-03 FIN-01 FIN-02 ORD-01 "
     "ORD-02",
     # Findings true of template.yaml: SAM's AWSLambdaBasicExecutionRole writes logs on "*"
     # (IAM-03), no VPC (NET-01), no WAF on the stage (API-04). True of the empty moto
     # account: no trail, recorder, Security Hub, SCP or GuardDuty; no attestations file.
-    # moto cannot create functions that carry CloudFormation's own stack tag (DEP-04): the
-    # README's table of gaps, and moto's profile (catalog/emulators.yaml).
-    "fail": "IAM-03 NET-01 DEP-04 GOV-01 GOV-02 GOV-03 GOV-05 GOV-08 API-04 "
+    # (DEP-04 passes: CloudFormation's stack tags, which the Lambda API refuses, are recorded
+    # by pytest-prr's moto server from the deployer's requests.)
+    "fail": "IAM-03 NET-01 GOV-01 GOV-02 GOV-03 GOV-05 GOV-08 API-04 "
     "PRC-01 PRC-02 PRC-03 PRC-04 PRC-05",
     # No layers, VPC, secret, SNS wiring, asynchronous or stream source, invocation
     # (OBS-08); the account is in no organization (GOV-06, GOV-07). No function URL: moto

@@ -42,6 +42,9 @@ RECORDED_PATH = "/_prr/recorded"
 DEPLOYMENTS_PATH = "/_prr/deployments"
 #: The header of a Lambda write request naming the template that declared its configuration.
 DECLARED_BY_ENVIRON = "HTTP_X_PRR_DECLARED_BY"
+#: The stack a deployer's CreateFunction stands for (see pytest_prr.deploy.lambda_resources).
+STACK_ID_ENVIRON = "HTTP_X_PRR_STACK_ID"
+LOGICAL_ID_ENVIRON = "HTTP_X_PRR_LOGICAL_ID"
 #: Lambda's write requests that carry function configuration: (method, path, request name).
 _LAMBDA_WRITES = (
     ("POST", re.compile(r"^/[\d-]+/functions/?$"), "CreateFunction"),
@@ -206,8 +209,14 @@ class DroppedFieldRecorder:
             if request_name == "CreateFunction":
                 entry.update(requests=[], fields={})
                 entry.pop("declared_by", None)
+                entry.pop("stack", None)
             if DECLARED_BY_ENVIRON in environ:
                 entry["declared_by"] = environ[DECLARED_BY_ENVIRON]
+            if environ.get(STACK_ID_ENVIRON) and environ.get(LOGICAL_ID_ENVIRON):
+                entry["stack"] = {
+                    "stack_id": environ[STACK_ID_ENVIRON],
+                    "logical_id": environ[LOGICAL_ID_ENVIRON],
+                }
             if request_name not in entry["requests"]:
                 entry["requests"].append(request_name)
             for field in self.fields:

@@ -6,7 +6,9 @@ and has no aliases, function URLs or event invoke configs; its versions cannot a
 pytest-prr's moto server sees the request and records the fields moto drops
 (``DeadLetterConfig``, ``LoggingConfig``), so the snapshot reads them as the template
 declares them, with that provenance (the request names the template and resource in the
-``X-Prr-Declared-By`` header).
+``X-Prr-Declared-By`` header), and the ``aws:cloudformation:*`` tags CloudFormation gives the
+function, which the Lambda API does not let anyone else set (the stack and logical ID travel
+in ``X-Prr-Stack-Id`` and ``X-Prr-Logical-Id``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from pytest_prr.deploy.target import Target, check_known, request_for, tag_map
 
 #: The header naming the template and resource a function's configuration was declared by.
 DECLARED_BY_HEADER = "X-Prr-Declared-By"
+#: The headers naming the stack and logical ID CloudFormation tags the function with
+#: (``aws:cloudformation:*``, which the Lambda API refuses to set: the prefix is reserved).
+STACK_ID_HEADER = "X-Prr-Stack-Id"
+LOGICAL_ID_HEADER = "X-Prr-Logical-Id"
 #: Function properties applied by calls after CreateFunction: property -> (operation, param).
 FUNCTION_FOLLOW_UPS = {
     "ReservedConcurrentExecutions": ("PutFunctionConcurrency", "ReservedConcurrentExecutions"),
@@ -42,7 +48,11 @@ def function(target: Target, logical_id: str, properties: dict[str, Any]) -> Res
     )
     request.update(Code=code, Tags=tag_map(properties.get("Tags")))
     check_known(logical_id, properties, (*request, "KmsKeyArn", *FUNCTION_FOLLOW_UPS))
-    declared = {DECLARED_BY_HEADER: f"{target.source} ({logical_id})"}
+    declared = {
+        DECLARED_BY_HEADER: f"{target.source} ({logical_id})",
+        STACK_ID_HEADER: target.stack_id,
+        LOGICAL_ID_HEADER: logical_id,
+    }
     created = target.call("lambda", "CreateFunction", headers=declared, **request)
     name = created["FunctionName"]
     for key, (operation, parameter) in FUNCTION_FOLLOW_UPS.items():

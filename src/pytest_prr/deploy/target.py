@@ -31,6 +31,8 @@ class Target:
     stack_name: str
     #: The template, as requests that declare a function's configuration name it.
     source: str = "template"
+    #: The stack's ID, as CloudFormation tags what it creates with it (``aws:cloudformation:*``).
+    stack_id: str = ""
     _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, service: str) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from pytest_prr.snapshot.collect.fidelity import Fidelity
@@ -179,10 +180,14 @@ def _apply_fidelity(function: dict[str, Any], fidelity: Fidelity) -> None:
     the field is unreadable: a marker stands where it would be, so no rule decides on it.
     """
     profile = fidelity.profile
-    if profile is None or not profile.dropped_fields(FUNCTION_RESOURCE):
-        return
     record = None if fidelity.recorded is None else fidelity.recorded.get(function["FunctionArn"])
     provenance = function.setdefault("provenance", {})
+    if record is not None:
+        _apply_stack_tags(function, record, provenance)
+    if profile is None or not profile.dropped_fields(FUNCTION_RESOURCE):
+        if not provenance:
+            del function["provenance"]
+        return
     for name in profile.dropped_fields(FUNCTION_RESOURCE):
         if function.get(name):
             continue
@@ -219,6 +224,32 @@ def _apply_fidelity(function: dict[str, Any], fidelity: Fidelity) -> None:
             )
     if not provenance:
         del function["provenance"]
+
+
+def _apply_stack_tags(
+    function: dict[str, Any], record: Mapping[str, Any], provenance: dict[str, str]
+) -> None:
+    """The tags CloudFormation gives every function of a stack, for a function pytest-prr's
+    deployer created as a template declares it: the Lambda API refuses ``aws:`` tags to
+    anyone but AWS, so the deployer cannot set them and the server records the stack instead.
+    What CloudFormation will set is what the function will carry (DEP-04 reads them)."""
+    stack = record.get("stack")
+    tags = function.get("Tags")
+    if not stack or not isinstance(tags, dict):
+        return
+    stack_id = stack["stack_id"]
+    tags.update(
+        {
+            "aws:cloudformation:stack-name": stack_id.split("/")[1],
+            "aws:cloudformation:stack-id": stack_id,
+            "aws:cloudformation:logical-id": stack["logical_id"],
+        }
+    )
+    declared = record.get("declared_by") or "a template"
+    provenance["Tags"] = (
+        f"aws:cloudformation:* tags as CloudFormation sets them when it deploys {declared}, "
+        "recorded by pytest-prr's moto server: the Lambda API reserves the aws: prefix"
+    )
 
 
 def _policy(reader: Reader, region: str, name: str, **qualifier: str) -> Any:
