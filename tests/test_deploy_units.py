@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from botocore.session import get_session
 
+from pytest_prr.checks.base import Finding
 from pytest_prr.deploy.conditions import evaluate_conditions
 from pytest_prr.deploy.conversion import ConversionError, convert
 from pytest_prr.deploy.errors import TemplateError
@@ -14,6 +15,8 @@ from pytest_prr.deploy.evaluate import Context, Unresolvable, evaluate
 from pytest_prr.deploy.intrinsics import Resolved
 from pytest_prr.deploy.loading import read_template
 from pytest_prr.deploy.parameters import read_parameter_file, resolve_parameters
+from pytest_prr.deploy.verdicts import judged_before_deploy
+from pytest_prr.snapshot.model import Snapshot
 
 
 def test_yaml_is_read_as_cloudformation_reads_it(tmp_path: Path) -> None:
@@ -121,3 +124,24 @@ def test_conditions_and_intrinsics_evaluate_locally() -> None:
     }
     with pytest.raises(Unresolvable):
         evaluate({"Fn::ImportValue": "shared-vpc"}, context)
+
+
+def test_an_account_guardrail_judged_before_deploy_stands_only_where_it_passes() -> None:
+    """Before deployment the moto account stands in for one nobody read: a trail the template
+    (or the seed hook) made will be there, so a PASS stands; a FAIL or N/A of the stand-in
+    says nothing of the real account."""
+    findings = [
+        Finding("GOV-01", "111122223333/eu-west-1", "eu-west-1", "pass", "trail ok", {}),
+        Finding("GOV-01", "111122223333/us-east-1", "us-east-1", "fail", "no trail", {}),
+        Finding("GOV-01", "111122223333", None, "not_applicable", "no organization", {}),
+    ]
+    seeded = Snapshot({"deployments": [{"path": "template.yaml", "pre_deploy": False}]})
+    assert judged_before_deploy("GOV-01", findings, seeded) == findings
+    judged = Snapshot({"deployments": [{"path": "template.yaml", "pre_deploy": True}]})
+    passed, failed, absent = judged_before_deploy("GOV-01", findings, judged)
+    assert passed == findings[0]
+    for before, after in ((findings[1], failed), (findings[2], absent)):
+        assert after.status == "error"
+        assert after.resource_id == before.resource_id
+        assert after.message.startswith("GOV-01 is an account guardrail, and template.yaml is")
+        assert after.evidence == {"pre_deploy": ["template.yaml"], "stand_in": before.message}

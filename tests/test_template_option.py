@@ -110,7 +110,7 @@ def test_a_template_is_deployed_and_judged_like_a_moto_account(
     result, document = project.run_json(
         "--prr-template=template.yaml",
         "--prr-template-param=Stage=prod",
-        "--prr-controls=REL-01,SEC-02,SEC-06,OBS-07,SEC-04,DEP-03",
+        "--prr-controls=REL-01,SEC-02,SEC-06,OBS-07,SEC-04,DEP-03,DEP-04,GOV-01",
         *workers,
         builtin=True,
     )
@@ -141,6 +141,8 @@ def test_a_template_is_deployed_and_judged_like_a_moto_account(
         "OBS-07": "pass",
         "SEC-04": "error",
         "DEP-03": "error",
+        "DEP-04": "pass",
+        "GOV-01": "error",
     }
     for control_id in ("SEC-04", "DEP-03"):
         [resource] = resources_of(document, control_id)
@@ -151,7 +153,22 @@ def test_a_template_is_deployed_and_judged_like_a_moto_account(
     [rel01] = resources_of(document, "REL-01")
     assert "declared by template.yaml (Consumer)" in json.dumps(rel01["evidence"])
     assert "password" not in json.dumps(resources_of(document, "SEC-02"))
-    assert result.parseoutcomes()["passed"] == 3  # the trivial test, REL-01 and OBS-07
+    # CloudFormation tags what it creates with its stack, which the Lambda API cannot set:
+    # the function carries the tags it will have, saying where they come from.
+    [dep04] = resources_of(document, "DEP-04")
+    assert dep04["evidence"]["provenance"]["Tags"].startswith(
+        "aws:cloudformation:* tags as CloudFormation sets them when it deploys "
+        "template.yaml (Consumer)"
+    )
+    # The moto account stands in for an account nobody read: its guardrails are not decided.
+    [gov01] = resources_of(document, "GOV-01")
+    assert gov01["message"] == (
+        "GOV-01 is an account guardrail, and template.yaml is judged before it is deployed, "
+        "in pytest-prr's moto account rather than the account it will deploy into: decide it "
+        "on that account (pytest --prr-account)"
+    )
+    # the trivial test, REL-01, OBS-07 and DEP-04
+    assert result.parseoutcomes()["passed"] == 4
 
 
 def test_parameters_come_from_files_and_pairs_and_a_typo_is_refused(project: Project) -> None:

@@ -59,10 +59,14 @@ def evaluate_control(
             return [Finding(control.id, snapshot.account_id, None, "error", message, {})]
         if "deployments" not in snapshot.data:
             return findings
-        # A deployed template's resources that moto could not create make ERRORs.
-        from pytest_prr.deploy.verdicts import with_unsupported
+        # A deployed template's resources that moto could not create make ERRORs, and so do
+        # account guardrails when a template is judged before it is deployed.
+        from pytest_prr.deploy.verdicts import judged_before_deploy, with_unsupported
 
-        return with_unsupported(control.id, findings, snapshot)
+        findings = with_unsupported(control.id, findings, snapshot)
+        if control.scope == "account":
+            findings = judged_before_deploy(control.id, findings, snapshot)
+        return findings
     if control.automation == "attested":
         return [
             Finding(control.id, scope, None, status, message, evidence)

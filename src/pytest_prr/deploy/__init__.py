@@ -144,15 +144,25 @@ def prepare(
     )
 
 
-def deploy(prepared: Prepared, session: Any, region: str) -> Deployment:
-    """Create ``prepared`` in the account ``session`` reaches (the moto server)."""
+def deploy(
+    prepared: Prepared, session: Any, region: str, *, pre_deploy: bool = False
+) -> Deployment:
+    """Create ``prepared`` in the account ``session`` reaches (the moto server).
+
+    ``pre_deploy``: the template is judged before it is deployed (``--prr-template``), so the
+    moto account stands in for an account pytest-prr does not read, whose guardrails the
+    template cannot decide (see :mod:`pytest_prr.deploy.verdicts`). A seed hook deploying
+    into the moto account it means to judge leaves it False."""
     from pytest_prr.deploy.declare import check_ssm_parameters, declare, upload
 
     path = prepared.source.path
     account = upload(session, region, prepared.objects)
     check_ssm_parameters(session, region, prepared)
-    target = Target(session, region, prepared.stack_name, source=path.name)
-    values = {**prepared.parameters, **pseudo_parameters(region, account, prepared.stack_name)}
+    pseudo = pseudo_parameters(region, account, prepared.stack_name)
+    target = Target(
+        session, region, prepared.stack_name, source=path.name, stack_id=pseudo["AWS::StackId"]
+    )
+    values = {**prepared.parameters, **pseudo}
     deployment = deploy_stack(
         path, target, prepared.template, values, list(prepared.unsupported), prepared.conditions
     )
@@ -160,7 +170,7 @@ def deploy(prepared: Prepared, session: Any, region: str) -> Deployment:
         replace(entry, functions=tuple(deployment.physical.get(f, f) for f in entry.functions))
         for entry in deployment.unsupported
     ]
-    declare(session, prepared, deployment)
+    declare(session, prepared, deployment, pre_deploy=pre_deploy)
     return deployment
 
 

@@ -81,7 +81,9 @@ def check_ssm_parameters(session: Any, region: str, prepared: Prepared) -> None:
         )
 
 
-def declare(session: Any, prepared: Prepared, deployment: Deployment) -> None:
+def declare(
+    session: Any, prepared: Prepared, deployment: Deployment, *, pre_deploy: bool = False
+) -> None:
     """Tell pytest-prr's moto server about the deployment; nothing for any other endpoint."""
     endpoint = getattr(session, "prr_endpoint_url", None)
     if not endpoint or not _is_prr_server(endpoint):
@@ -89,6 +91,7 @@ def declare(session: Any, prepared: Prepared, deployment: Deployment) -> None:
     record = {
         **prepared.describe(),
         "stack_name": deployment.stack_name,
+        "pre_deploy": pre_deploy,
         "unsupported": [entry.to_dict() for entry in deployment.unsupported],
     }
     request = urllib.request.Request(

@@ -75,6 +75,39 @@ def with_unsupported(
     return result
 
 
+def judged_before_deploy(
+    control_id: str, findings: Sequence[Finding], snapshot: Snapshot
+) -> list[Finding]:
+    """An account guardrail's ``findings`` when templates are judged before they are
+    deployed (``--prr-template``): the moto account stands in for the account the template
+    will deploy into, which pytest-prr did not read, so only what the template (or the seed
+    hook) put there is certain. A PASS stands, since that guardrail will be there; a FAIL or
+    N/A of the stand-in account says nothing of the real one and is ERROR naming why."""
+    judged = [
+        deployment.get("path", "template")
+        for deployment in snapshot.data.get("deployments", ())
+        if deployment.get("pre_deploy")
+    ]
+    if not judged:
+        return list(findings)
+    message = (
+        f"{control_id} is an account guardrail, and {', '.join(judged)} is judged before it "
+        "is deployed, in pytest-prr's moto account rather than the account it will deploy "
+        "into: decide it on that account (pytest --prr-account)"
+    )
+    return [
+        finding
+        if finding.status == "pass"
+        else replace(
+            finding,
+            status="error",
+            message=message,
+            evidence={**finding.evidence, "pre_deploy": judged, "stand_in": finding.message},
+        )
+        for finding in findings
+    ]
+
+
 def _function_name(resource_id: str) -> str:
     """A function's name from its ARN (any qualifier dropped), or the ID as it is."""
     parts = resource_id.split(":")
