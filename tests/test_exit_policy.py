@@ -136,3 +136,46 @@ def test_the_junit_says_what_the_matrix_says(seeded: Project, workers: list[str]
     assert (suite.get("errors"), suite.get("failures")) == ("1", "1")
     error = suite.find(".//testcase[@name='GOV-04']/error")
     assert error is not None and "ERROR (cannot be evaluated) GOV-04" in error.get("message", "")
+
+
+FAILING_USER_TEST = """
+import pytest_prr as prr
+
+@prr.control("DEP-06")
+def test_runbook_linked(prr_account):
+    assert False, "orders has no runbook"
+"""
+
+
+@pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "2"]], ids=["serial", "xdist"])
+def test_each_failing_control_is_printed_once(seeded: Project, workers: list[str]) -> None:
+    """Each failing control was printed twice: by pytest's FAILURES and ERRORS, then again
+    under the matrix. The matrix now counts what pytest showed, and lists only the rest."""
+    seeded.tests(FAILING_USER_TEST)
+    result = seeded.run(
+        "--prr-account=moto", "--prr-controls=GOV-04,FIN-01", *workers, builtin=True
+    )
+    out = result.stdout.str()
+    assert "Traceback" not in out and "kwargs" not in out  # a setup error is its own lines
+    for problem in (
+        "ERROR 123456789012/us-east-1: cannot evaluate: the endpoint does not implement "
+        "config:DescribeConformancePacks",
+        ":function:orders: orders runs on x86_64",
+        "AssertionError: orders has no runbook",
+    ):
+        assert out.count(problem) == 1, (problem, out)
+    result.stdout.fnmatch_lines(
+        [
+            "FAIL       DEP-06   *: 1 resource(s) reported above by "
+            "test_readiness.py::test_runbook_linked",
+            "ERROR      GOV-04   PRR conformance pack deployed (medium): 1 resource(s) "
+            "reported above by prr::GOV-04",
+            "FAIL       FIN-01   *: 1 resource(s) reported above by prr::FIN-01",
+        ]
+    )
+    # Without pytest's report of them (--tb=no), the matrix lists each problem itself.
+    quiet = seeded.run(
+        "--prr-account=moto", "--prr-controls=FIN-01", "--tb=no", *workers, builtin=True
+    )
+    assert quiet.stdout.str().count("orders runs on x86_64") == 1
+    assert "reported above" not in quiet.stdout.str()

@@ -234,6 +234,17 @@ def test_moto_run_records_every_outcome_in_a_schema_valid_matrix(
             "domain*controls*tested*pass*fail*error*waived*n/a*not tested*coverage",
             "SEC  Function security * 8 * 1 * 1 * 0 * 0 * 0 * 0 * 7 * 12.5%",
             f"total * {len(builtin_catalog())} * 6 * 3 * 1 * 1 * 0 * 1 *",
+            # pytest's FAILURES showed both tests' problems: the matrix points at them.
+            "ERROR*REL-02*Reserved concurrency set (medium): 1 resource(s) reported above by "
+            "test_readiness.py::test_api_error_is_an_error",
+            "FAIL*DEP-05*Required tags present (medium): 1 resource(s) reported above by "
+            "test_readiness.py::test_required_tags",
+        ]
+    )
+    # Where pytest does not show them (--tb=no), the matrix lists each problem.
+    quiet = moto_project.run("--prr-account=moto", "-p", "no:xdist", "--tb=no")
+    quiet.stdout.fnmatch_lines(
+        [
             "ERROR*REL-02*Reserved concurrency set (medium)",
             "*error: 123456789012 [[]test_readiness.py::test_api_error_is_an_error[]] "
             "ResourceNotFoundException: *GetFunctionConcurrency operation*",

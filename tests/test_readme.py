@@ -52,3 +52,28 @@ def test_the_first_example_filters_its_functions(project, functions, outcome: st
     project.tests(first_example(), name="test_readme_example")
     result = project.run("--prr-account=moto", "-p", "no:xdist")
     result.assert_outcomes(**{"passed" if outcome == "pass" else "failed": 1})
+
+
+def test_the_readme_attestations_file_attests_every_process_control(tmp_path: Path) -> None:
+    """The README's attestations file is complete: it loads, and on a day inside every
+    attestation's validity each process control passes for the workload it names."""
+    import datetime
+
+    from pytest_prr.attestations import evaluate, load_attestations
+    from pytest_prr.catalog import builtin_catalog
+
+    section = README.read_text().split("### Attestations (process controls)", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block
+    path = tmp_path / "attestations.yaml"
+    path.write_text(block[1])
+    catalog = builtin_catalog()
+    process = [control for control in catalog if control.automation == "attested"]
+    attestations = load_attestations(path, [control.id for control in catalog])
+    assert sorted({a.control for a in attestations}) == [c.id for c in process]
+    judged_on = datetime.date(2026, 11, 1)
+    for control in process:
+        verdicts = evaluate(
+            control.id, control.valid_days, attestations, judged_on, "orders-service"
+        )
+        assert [status for _, status, _, _ in verdicts] == ["pass"], (control.id, verdicts)

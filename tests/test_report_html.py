@@ -122,7 +122,7 @@ def test_waivers_and_accounts_are_shown(html: str) -> None:
     assert "covers 2 resource results" in html
     assert "was fail" in html
     for name in ("payments-prod", "payments-dr"):
-        assert f"<td>{name}<br><code>" in html
+        assert f'<td data-label="Account">{name}<br><code>' in html
     assert "snapshot (taken in live mode)" in html
     assert "ab" * 32 in html and "cd" * 32 in html
 
@@ -324,3 +324,60 @@ def test_a_failing_run_reads_not_ready_first_and_shows_no_full_success_bar(
     )
     assert wide_green == []
     page.context.close()
+
+
+#: What an evidence check needs to see: each collapsed control's facts and evidence boxes.
+_COLLAPSED_CONTENT = (
+    "[...document.querySelectorAll("
+    "'details.control:not([open]) dl.facts, details.control:not([open]) pre')]"
+)
+
+
+def test_printing_shows_every_controls_evidence_in_full(
+    browser: Browser, report_file: Path
+) -> None:
+    """Printing (or saving as PDF) once dropped the evidence of every collapsed control, and
+    cut long evidence at its box's height; a status unticked on screen is printed too."""
+    page = _open(browser, report_file, javascript=False).page
+    collapsed = page.evaluate(f"{_COLLAPSED_CONTENT}.map(e => e.checkVisibility())")
+    assert collapsed and not any(collapsed)  # on screen, collapsed controls stay collapsed
+    page.locator("#show-pass").uncheck()
+    page.emulate_media(media="print")
+    assert all(page.evaluate(f"{_COLLAPSED_CONTENT}.map(e => e.checkVisibility())"))
+    clipped = page.evaluate(
+        "[...document.querySelectorAll('pre')].filter(e => e.scrollHeight > e.clientHeight + 1)"
+        ".length"
+    )
+    assert clipped == 0
+    passing = page.locator('details.control[data-status="pass"]')
+    assert passing.count() > 0 and passing.filter(visible=True).count() == passing.count()
+    assert page.locator("#filters").is_hidden()
+    assert page.pdf()[:5] == b"%PDF-"
+    page.context.close()
+
+
+def test_a_420_pixel_screen_never_scrolls_sideways(browser: Browser, report_file: Path) -> None:
+    context = browser.new_context(viewport={"width": 420, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(report_file.as_uri())
+    page.locator("details.control").evaluate_all("all => all.forEach(d => d.open = true)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420
+    # A resource is a block of labelled fields there, not a row wider than the screen.
+    cell = page.locator("table.resources td[data-label='Message']").first
+    assert cell.evaluate("e => getComputedStyle(e).display") == "block"
+    assert cell.evaluate("e => getComputedStyle(e, '::before').content") == '"Message"'
+    context.close()
+
+
+def test_the_runbooks_of_failing_controls_are_in_the_report(html: str) -> None:
+    """No output points a reader at a repository path: the runbooks a failing or erroring
+    control's remediation names travel inside the report."""
+    from pytest_prr import runbooks
+
+    page = _Tags(html)
+    articles = {attrs["id"] for attrs in page.named("article")}
+    assert "runbook-dlq-growth" in articles  # REL-01 and REL-05 fail in the document
+    assert '<a href="#runbook-dlq-growth">dlq-growth</a>' in html
+    assert "docs/runbooks" not in html
+    first_line = runbooks.text("dlq-growth").splitlines()[0]
+    assert first_line in html

@@ -99,6 +99,8 @@ class _ReadinessHooks:
         self.is_worker = hasattr(config, "workerinput")
         self.output_errors: list[str] = []
         self.other_failures = 0
+        #: The problems (account ID, test, resource) of failed reports, which pytest prints.
+        self.shown: set[tuple[str | None, str, str]] = set()
         self.exit_reason: str | None = None
         self.written: list[str] = []
         self.reports = {
@@ -185,7 +187,7 @@ class _ReadinessHooks:
 
             for template in run.templates:
                 try:
-                    deploy(template, session, run.account.region)
+                    deploy(template, session, run.account.region, pre_deploy=True)
                 except TemplateError as error:
                     pytest.exit(f"prr: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
 
@@ -270,6 +272,9 @@ class _ReadinessHooks:
             if report.when == "teardown" or (report.when == "setup" and report.passed):
                 return _with_status(item, report)
             results = run.results_for_control(item, call.excinfo)
+            if report.when == "setup" and call.excinfo is not None:
+                # pytest shows a setup error as a traceback; a control's is its own lines.
+                report.longrepr = item.repr_failure(call.excinfo)
             item.stash[item_results_key] = results
             report.__dict__[REPORT_EVALUATED_KEY] = item.control_id
             report.__dict__[REPORT_ACCOUNT_KEY] = account
@@ -289,6 +294,10 @@ class _ReadinessHooks:
         if not self.is_worker:
             if report.failed and not hasattr(report, REPORT_KEY):
                 self.other_failures += 1  # a test that is no readiness evidence failed
+            elif report.failed:  # pytest prints its problems: the matrix need not repeat them
+                from pytest_prr.report.terminal import problem_keys
+
+                self.shown |= problem_keys(getattr(report, REPORT_KEY))
             account = getattr(report, REPORT_ACCOUNT_KEY, None)
             self.runs.add_reported(account, getattr(report, REPORT_KEY, []))
             evaluated = getattr(report, REPORT_EVALUATED_KEY, None)
@@ -379,7 +388,8 @@ class _ReadinessHooks:
             terminalreporter.write_line(line, **({colour: True} if colour else {}))
         terminalreporter.write_line("")
         verbose = self.config.get_verbosity() > 0
-        for line in render_matrix(self.runs.document, verbose=verbose):
+        shown = self.shown if self.config.option.tbstyle != "no" else frozenset()
+        for line in render_matrix(self.runs.document, verbose=verbose, shown=shown):
             terminalreporter.write_line(line)
         for line in self.written:
             terminalreporter.write_line(f"prr: {line}")

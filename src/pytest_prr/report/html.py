@@ -113,7 +113,32 @@ def report_view(document: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]
             },
         },
         "controls": [_control(control, lookups) for control in controls],
+        "runbooks": _runbooks(controls, catalog),
     }
+
+
+#: The statuses whose controls bring their runbooks into the report: a reader acts on them.
+RUNBOOK_STATUSES = ("fail", "error")
+
+
+def _runbooks(controls: list[Mapping[str, Any]], catalog: Catalog) -> list[dict[str, Any]]:
+    """The runbooks the remediation of a failing or erroring control points to, each once
+    with the controls that point to it: the report carries them, so no reader is sent to a
+    file they cannot open."""
+    from pytest_prr import runbooks
+
+    linked: dict[str, list[str]] = {}
+    for control in controls:
+        known = catalog.controls.get(control["id"])
+        if known is None or control["status"] not in RUNBOOK_STATUSES:
+            continue
+        for name in runbooks.referenced(known.remediation):
+            linked.setdefault(name, []).append(control["id"])
+    return [
+        {"name": name, "controls": ids, "text": runbooks.text(name)}
+        for name, ids in linked.items()
+        if name in runbooks.names()
+    ]
 
 
 def _targets(document: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@ summary."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from pytest_prr.report.headline import INFORMATIVE_MAPPING, headline
@@ -40,11 +40,18 @@ def render_headline(document: Mapping[str, Any]) -> list[tuple[str, str | None]]
     return lines
 
 
-def render_matrix(document: Mapping[str, Any], *, verbose: bool = False) -> list[str]:
+def render_matrix(
+    document: Mapping[str, Any],
+    *,
+    verbose: bool = False,
+    shown: Collection[tuple[str | None, str, str]] = frozenset(),
+) -> list[str]:
     """One row per domain, a total, then each failing or erroring control.
 
     ``verbose`` also lists every untested control, which is what a team reads when it
-    sets out to raise its coverage.
+    sets out to raise its coverage. ``shown`` are the problems pytest has printed already
+    (``(account ID, test, resource)``: a failing test's report lists them), which are
+    counted rather than repeated, so that each is read once.
     """
     rows = []
     for domain, title in document["domains"].items():
@@ -60,18 +67,36 @@ def render_matrix(document: Mapping[str, Any], *, verbose: bool = False) -> list
         lines.append(label.ljust(width) + _cells(counts, widths))
     for control in document["controls"]:
         if control["status"] in _PROBLEMS or (verbose and control["status"] == "not_tested"):
-            lines.append(_control_line(control))
+            problems = [r for r in control["resources"] if r["status"] in _PROBLEMS]
+            seen = [r for r in problems if _problem_key(r) in shown]
+            above = ""
+            if seen:
+                tests = sorted({r.get("test", "") for r in seen})
+                above = f": {len(seen)} resource(s) reported above by {', '.join(tests)}"
+            lines.append(_control_line(control) + above)
             lines.extend(
                 f"      {emulator} gap: {gap}"
                 for emulator, gaps in control.get("emulator_gaps", {}).items()
                 for gap in gaps
             )
             lines.extend(
-                f"      {_resource_line(r)}"
-                for r in control["resources"]
-                if r["status"] in _PROBLEMS
+                f"      {_resource_line(r)}" for r in problems if _problem_key(r) not in shown
             )
     return lines
+
+
+def _problem_key(resource: Mapping[str, Any]) -> tuple[str | None, str, str]:
+    """How a problem is known whether printed by pytest or listed here."""
+    return resource.get("account_id"), resource.get("test", ""), resource["id"]
+
+
+def problem_keys(results: Iterable[Mapping[str, Any]]) -> set[tuple[str | None, str, str]]:
+    """The keys of the failing and erroring results a test report carries (as dicts)."""
+    return {
+        (result.get("account_id"), result.get("test", ""), result["resource_id"])
+        for result in results
+        if result["status"] in _PROBLEMS
+    }
 
 
 def _cells(values: tuple[str, ...], widths: list[int]) -> str:
