@@ -42,8 +42,8 @@ test-localstack: $(INSTALLED) $(LOCALSTACK_INSTALLED)
 	PRR_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(BIN)/pytest $(LOCALSTACK_TESTS)
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src tests examples
+	$(BIN)/ruff check src tests examples benchmarks conftest.py
+	$(BIN)/ruff format --check src tests examples benchmarks conftest.py
 
 venv: $(INSTALLED)
 

@@ -32,7 +32,7 @@ from botocore.config import Config
 from report import render_table
 from seeder import ACCOUNT_ID, REGION, seed
 
-from pytest_prr.motoserver import MotoServer
+from pytest_prr.accounts.motoserver import MotoServer
 
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable

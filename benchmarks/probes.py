@@ -12,11 +12,11 @@ import json
 import time
 from pathlib import Path
 
-from pytest_prr.accounts import Account
+from pytest_prr.accounts.config import Account
+from pytest_prr.accounts.sessions import CLIENT_CONFIG, open_session
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks.base import run_check
 from pytest_prr.checks.registry import registered_checks
-from pytest_prr.sessions import CLIENT_CONFIG, open_session
 from pytest_prr.snapshot.collect.pacing import AWS_RATES
 from pytest_prr.snapshot.store import load_snapshot, save_snapshot
 from pytest_prr.snapshot.take import take_snapshot

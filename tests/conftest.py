@@ -1,4 +1,4 @@
-"""Shared fixtures: a pytester project, moto servers on loopback, the published specs."""
+"""Shared fixtures: a pytester project, moto servers on loopback, the results schema."""
 
 from __future__ import annotations
 
@@ -10,13 +10,7 @@ from typing import Any
 
 import pytest
 
-# Loaded before any in-process pytest run: pytester unloads the modules a run imports, and
-# PyYAML's C parser, once loaded, keeps building nodes of the first yaml module's classes,
-# which a yaml module imported again no longer recognises.
-import pytest_prr.catalog  # noqa: F401
-from pytest_prr.motoserver import MotoServer
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from pytest_prr.accounts.motoserver import MotoServer
 
 
 class Project:
@@ -60,9 +54,7 @@ class Project:
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Project:
-    for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(variable, raising=False)
+def project(pytester: pytest.Pytester) -> Project:
     return Project(pytester)
 
 

@@ -2,7 +2,7 @@
 
 A run over a snapshot is what ``--prr-snapshot`` does: every built-in check evaluates the
 snapshot, the process controls find no attestation, and the results become a document
-through ``ReadinessRun`` and ``build_document`` as in the plugin.
+through ``AccountRun`` and ``build_document`` as in the plugin.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.evaluation import builtin_controls, evaluate_control
-from pytest_prr.results import build_document
-from pytest_prr.run import ReadinessRun
+from pytest_prr.checks.evaluation import builtin_controls, evaluate_control
+from pytest_prr.results.model import build_document
+from pytest_prr.results.run import AccountRun
 from pytest_prr.snapshot.model import Snapshot
 from snapshots import ACCOUNT_ID, REGION, build_snapshot, failed_read, make_function
 
@@ -49,14 +49,14 @@ def account_snapshot(
     return Snapshot(data)
 
 
-def account_run(snapshot: Snapshot, *, user_test_status: str | None = "pass") -> ReadinessRun:
+def account_run(snapshot: Snapshot, *, user_test_status: str | None = "pass") -> AccountRun:
     """Every built-in control evaluated over ``snapshot``, plus one user's test unless its
     status is None (a bundle without a JUnit XML cannot show that it ran)."""
-    run = ReadinessRun(account=snapshot.account, catalog=CATALOG, tunables=TUNABLES)
+    run = AccountRun(account=snapshot.account, catalog=CATALOG, tunables=TUNABLES)
     run.use_stored_snapshot(None, snapshot, "0" * 64)
     for control_id in builtin_controls(CATALOG):
         findings = evaluate_control(CATALOG[control_id], snapshot, tunables=TUNABLES)
-        run.results.extend(run.results_for_findings(findings))
+        run.results.extend(run.waive(findings))
     if user_test_status is None:
         return run
     message = "" if user_test_status == "pass" else "PITR is off"
@@ -65,7 +65,7 @@ def account_run(snapshot: Snapshot, *, user_test_status: str | None = "pass") ->
 
 
 def document(
-    *runs: ReadinessRun, generated_at: datetime.datetime = WHEN, tool_version: str = "test"
+    *runs: AccountRun, generated_at: datetime.datetime = WHEN, tool_version: str = "test"
 ) -> dict[str, Any]:
     """The document of one run over the targets of ``runs``."""
     return build_document(

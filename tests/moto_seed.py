@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
-import pytest
 from moto import mock_aws
 
 from pytest_prr.snapshot.collect.lambda_ import collect_lambda
@@ -39,10 +38,9 @@ def lambda_zip() -> bytes:
 
 
 @contextmanager
-def mocked_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    """A moto account with the execution role ``fn``, safe from the machine's AWS setup."""
-    for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(variable, raising=False)
+def mocked_account() -> Iterator[boto3.Session]:
+    """A moto account with the execution role ``fn`` (the root conftest keeps the machine's
+    AWS setup out of it)."""
     with mock_aws():
         session = boto3.Session(region_name=REGION)
         session.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(TRUST))

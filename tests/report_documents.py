@@ -13,7 +13,7 @@ from typing import Any
 
 from pytest_prr.catalog import Catalog, builtin_catalog
 from pytest_prr.report.json_document import validate_document
-from pytest_prr.results import Result, Target, build_document
+from pytest_prr.results.model import Result, Target, build_document
 
 TEAM_CATALOG = Path(__file__).resolve().parents[1] / "examples/orders-service/prr-catalog.yaml"
 WHEN = datetime.datetime(2026, 11, 28, 12, 30, tzinfo=datetime.UTC)

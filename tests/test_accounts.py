@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_prr.accounts import AccountError, read_account_settings
+from pytest_prr.accounts.config import AccountError, read_account_settings
 
 
 def settings_from(tmp_path: Path, body: str, name: str = "pyproject.toml"):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from documents import CATALOG, WHEN, account_run, account_snapshot, document
-from pytest_prr.cli import main
+from pytest_prr.commands.cli import main
 from pytest_prr.report.asff import (
     FINDING_TYPE,
     FindingError,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_prr.attestations import (
+from pytest_prr.results.attestations import (
     Attestation,
     AttestationError,
     evaluate,

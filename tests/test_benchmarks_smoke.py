@@ -18,7 +18,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from pytest_prr.motoserver import MotoServer
+from pytest_prr.accounts.motoserver import MotoServer
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 FUNCTIONS = 5

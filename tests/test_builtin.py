@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_prr.accounts import read_account_settings
-from pytest_prr.builtin import select_controls
+from pytest_prr.accounts.config import read_account_settings
 from pytest_prr.catalog import CatalogError, builtin_catalog
 from pytest_prr.checks.registry import registered_checks
+from pytest_prr.plugin.items import select_controls
 
 IDS = ["SEC-01", "SEC-02", "IAM-02", "OBS-01"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Project
-from pytest_prr import sessions
+from pytest_prr.accounts import sessions
 from pytest_prr.report.markdown import code
 
 MOTO_CALLER = "arn:aws:sts::123456789012:user/moto"

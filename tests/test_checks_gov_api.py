@@ -10,8 +10,9 @@ import pytest
 import pytest_prr.checks.api
 import pytest_prr.checks.guardrails  # noqa: F401 (registration)
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.checks.base import REGISTRY, Finding, run_check
+from pytest_prr.checks.base import REGISTRY, run_check
 from pytest_prr.checks.scp import denies
+from pytest_prr.results.model import Result
 from snapshots import ACCOUNT_ID, REGION, build_snapshot, failed_read, function_arn
 
 TUNABLES = {t.name: t.default for c in builtin_catalog() for t in c.tunables}
@@ -71,16 +72,16 @@ def guardrails(**parts: Any) -> dict[str, Any]:
     return section
 
 
-def run(control: str, **snapshot: Any) -> Finding:
+def run(control: str, **snapshot: Any) -> Result:
     (finding,) = run_check(REGISTRY[control], build_snapshot(**snapshot), TUNABLES)
     return finding
 
 
-def run_region(control: str, **parts: Any) -> Finding:
+def run_region(control: str, **parts: Any) -> Result:
     return run(control, guardrails=guardrails(**parts))
 
 
-def assert_error(finding: Finding, operation: str) -> None:
+def assert_error(finding: Result, operation: str) -> None:
     assert finding.status == "error"
     assert operation in finding.message
 
@@ -650,7 +651,7 @@ def stage(**fields: Any) -> dict[str, Any]:
     return entry
 
 
-def run_stage(control: str, **fields: Any) -> Finding:
+def run_stage(control: str, **fields: Any) -> Result:
     return run(control, apigw={"stages": [stage(**fields)]})
 
 

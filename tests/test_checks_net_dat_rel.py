@@ -9,7 +9,8 @@ import pytest
 
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks import data, network, reliability  # noqa: F401 (registration)
-from pytest_prr.checks.base import REGISTRY, Finding, run_check
+from pytest_prr.checks.base import REGISTRY, run_check
+from pytest_prr.results.model import Result
 from pytest_prr.snapshot.model import EMULATOR_GAP, Snapshot, error_marker
 from snapshots import (
     ACCOUNT_ID,
@@ -34,7 +35,7 @@ VPC = {"VpcId": "vpc-1", "SubnetIds": ["subnet-a", "subnet-b"], "SecurityGroupId
 LOG_GROUP = "/aws/lambda/app"
 
 
-def only(control: str, snapshot: Snapshot, **tunables: Any) -> Finding:
+def only(control: str, snapshot: Snapshot, **tunables: Any) -> Result:
     findings = run_check(REGISTRY[control], snapshot, {**TUNABLES, **tunables})
     assert len(findings) == 1
     return findings[0]
@@ -810,7 +811,7 @@ def two_functions(app: dict[str, Any], other: dict[str, Any], **sections: Any) -
     return build_snapshot([app, other], **sections)
 
 
-def rel01(snapshot: Snapshot) -> Finding:
+def rel01(snapshot: Snapshot) -> Result:
     return next(f for f in run_check(REGISTRY["REL-01"], snapshot, TUNABLES) if f.resource_id == FN)
 
 

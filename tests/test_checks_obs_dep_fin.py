@@ -8,7 +8,8 @@ import pytest
 
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks import cost, deployment, observability  # noqa: F401 (registration)
-from pytest_prr.checks.base import REGISTRY, Finding, run_check
+from pytest_prr.checks.base import REGISTRY, run_check
+from pytest_prr.results.model import Result
 from pytest_prr.snapshot.model import Snapshot
 from snapshots import REGION, build_snapshot, failed_read, function_arn, make_function
 
@@ -30,13 +31,13 @@ def snap(function: dict[str, Any] | None = None, **sections: Any) -> Snapshot:
     return build_snapshot([function or fn()], **sections)
 
 
-def run(control: str, snapshot: Snapshot, **tunables: Any) -> Finding:
+def run(control: str, snapshot: Snapshot, **tunables: Any) -> Result:
     findings = run_check(REGISTRY[control], snapshot, {**TUNABLES, **tunables})
     assert len(findings) == 1
     return findings[0]
 
 
-def check(control: str, snapshot: Snapshot, status: str, **tunables: Any) -> Finding:
+def check(control: str, snapshot: Snapshot, status: str, **tunables: Any) -> Result:
     finding = run(control, snapshot, **tunables)
     assert finding.status == status, finding.message
     if status in ("fail", "pass"):

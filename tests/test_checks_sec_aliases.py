@@ -13,7 +13,8 @@ import pytest
 
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks import security  # noqa: F401 (registration)
-from pytest_prr.checks.base import REGISTRY, Finding, run_check
+from pytest_prr.checks.base import REGISTRY, run_check
+from pytest_prr.results.model import Result
 from snapshots import ACCOUNT_ID, build_snapshot, failed_read, function_arn, make_function
 
 TUNABLES = {t.name: t.default for c in builtin_catalog() for t in c.tunables}
@@ -65,7 +66,7 @@ def alias(name: str = "live", **fields: Any) -> dict[str, Any]:
     return entry
 
 
-def evaluate(control: str, **fields: Any) -> Finding:
+def evaluate(control: str, **fields: Any) -> Result:
     snapshot = build_snapshot(functions=[make_function("app", **fields)])
     (finding,) = run_check(REGISTRY[control], snapshot, TUNABLES)
     return finding
@@ -119,7 +120,7 @@ def test_the_function_and_its_alias_are_read_together(control: str) -> None:
     assert reversed_.status == "fail" and "app:live" not in reversed_.message
 
 
-def assert_error(finding: Finding, operation: str, code: str) -> None:
+def assert_error(finding: Result, operation: str, code: str) -> None:
     assert finding.status == "error", finding
     assert finding.evidence == {"operation": operation, "code": code}
     assert operation in finding.message

@@ -10,7 +10,8 @@ import pytest
 
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks import iam, security  # noqa: F401 (registration)
-from pytest_prr.checks.base import REGISTRY, Finding, run_check
+from pytest_prr.checks.base import REGISTRY, run_check
+from pytest_prr.results.model import Result
 from pytest_prr.snapshot.model import EMULATOR_GAP, Snapshot, error_marker
 from pytest_prr.snapshot.redact import redact_environment
 from snapshots import (
@@ -31,7 +32,7 @@ BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 ENV_CLEAN = {"LOG_LEVEL": {"value": "INFO"}}
 
 
-def findings(control: str, snapshot: Snapshot, **tunables: Any) -> list[Finding]:
+def findings(control: str, snapshot: Snapshot, **tunables: Any) -> list[Result]:
     return run_check(REGISTRY[control], snapshot, {**TUNABLES, **tunables})
 
 
@@ -41,7 +42,7 @@ def evaluate(
     role: dict[str, Any] | None = None,
     policies: dict[str, Any] | None = None,
     **tunables: Any,
-) -> Finding:
+) -> Result:
     """The one finding of ``control`` for one function (with one role)."""
     function = function or make_function()
     snapshot = build_snapshot(
@@ -68,7 +69,7 @@ def resource_policy(*statements: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def assert_status(finding: Finding, status: str, *names: str) -> None:
+def assert_status(finding: Result, status: str, *names: str) -> None:
     assert finding.status == status, finding
     for name in names:
         assert name in finding.message, finding.message

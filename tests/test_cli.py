@@ -11,7 +11,7 @@ import pytest
 
 from documents import account_run, account_snapshot, document
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.cli import main
+from pytest_prr.commands.cli import main
 
 
 def test_catalog_lists_every_control(capsys: pytest.CaptureFixture[str]) -> None:

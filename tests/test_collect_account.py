@@ -32,8 +32,8 @@ from pytest_prr.snapshot.model import is_error
 
 
 @pytest.fixture
-def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    with mocked_account(monkeypatch) as session:
+def session() -> Iterator[boto3.Session]:
+    with mocked_account() as session:
         yield session
 
 

@@ -19,9 +19,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from moto_seed import ACCOUNT, REGION, function, mocked_account
-from pytest_prr.accounts import Account
-from pytest_prr.motoserver import MotoServer
-from pytest_prr.sessions import EMULATOR_CREDENTIALS, TargetSession, open_session
+from pytest_prr.accounts.config import Account
+from pytest_prr.accounts.motoserver import MotoServer
+from pytest_prr.accounts.sessions import EMULATOR_CREDENTIALS, TargetSession, open_session
 from pytest_prr.snapshot.collect.lambda_ import collect_lambda
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.model import errors_in, is_error
@@ -285,8 +285,8 @@ def seed(session: boto3.Session) -> None:
 
 
 @pytest.fixture
-def in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    with mocked_account(monkeypatch) as session:
+def in_process() -> Iterator[boto3.Session]:
+    with mocked_account() as session:
         seed(session)
         yield session
 

@@ -16,7 +16,7 @@ import pytest
 import pytest_prr.checks.network  # noqa: F401 (registers NET-02)
 from faults import inject_fault
 from moto_seed import ACCOUNT, REGION, Collector, collect, function, mocked_account
-from pytest_prr.accounts import Account
+from pytest_prr.accounts.config import Account
 from pytest_prr.checks.base import REGISTRY, run_check
 from pytest_prr.snapshot.collect.ec2 import collect_ec2
 from pytest_prr.snapshot.collect.events import collect_events
@@ -31,8 +31,8 @@ from pytest_prr.snapshot.take import take_snapshot
 
 
 @pytest.fixture
-def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    with mocked_account(monkeypatch) as session:
+def session() -> Iterator[boto3.Session]:
+    with mocked_account() as session:
         yield session
 
 

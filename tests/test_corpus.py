@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_prr.accounts import moto_account
+from pytest_prr.accounts.config import moto_account
+from pytest_prr.accounts.emulators import embedded_moto
+from pytest_prr.accounts.motoserver import MotoServer, deployments, recorded
+from pytest_prr.accounts.sessions import open_session
 from pytest_prr.catalog import builtin_catalog
+from pytest_prr.checks.evaluation import evaluate_control
 from pytest_prr.deploy import Deployment, TemplateError, deploy, prepare
-from pytest_prr.emulators import embedded_moto
-from pytest_prr.evaluation import evaluate_control
-from pytest_prr.motoserver import MotoServer, deployments, recorded
-from pytest_prr.sessions import open_session
 from pytest_prr.snapshot.collect.fidelity import Fidelity
 from pytest_prr.snapshot.take import take_snapshot
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from conftest import Project
-from pytest_prr.motoserver import MotoServer
+from pytest_prr.accounts.motoserver import MotoServer
 
 #: STS errors as AWS answers them, by the action they answer.
 STS_ERROR = """<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">

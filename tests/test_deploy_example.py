@@ -13,10 +13,10 @@ from types import ModuleType
 import pytest
 
 from orders_example import EXAMPLE
-from pytest_prr.accounts import moto_account
+from pytest_prr.accounts.config import moto_account
+from pytest_prr.accounts.motoserver import MotoServer, deployments, recorded
+from pytest_prr.accounts.sessions import open_session
 from pytest_prr.deploy import Deployment, deploy_template
-from pytest_prr.motoserver import MotoServer, deployments, recorded
-from pytest_prr.sessions import open_session
 
 REGION = "us-east-1"
 

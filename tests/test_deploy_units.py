@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from botocore.session import get_session
 
-from pytest_prr.checks.base import Finding
 from pytest_prr.deploy.conditions import evaluate_conditions
 from pytest_prr.deploy.conversion import ConversionError, convert
 from pytest_prr.deploy.errors import TemplateError
@@ -16,6 +15,7 @@ from pytest_prr.deploy.intrinsics import Resolved
 from pytest_prr.deploy.loading import read_template
 from pytest_prr.deploy.parameters import read_parameter_file, resolve_parameters
 from pytest_prr.deploy.verdicts import judged_before_deploy
+from pytest_prr.results.model import Result
 from pytest_prr.snapshot.model import Snapshot
 
 
@@ -131,9 +131,12 @@ def test_an_account_guardrail_judged_before_deploy_stands_only_where_it_passes()
     (or the seed hook) made will be there, so a PASS stands; a FAIL or N/A of the stand-in
     says nothing of the real account."""
     findings = [
-        Finding("GOV-01", "111122223333/eu-west-1", "eu-west-1", "pass", "trail ok", {}),
-        Finding("GOV-01", "111122223333/us-east-1", "us-east-1", "fail", "no trail", {}),
-        Finding("GOV-01", "111122223333", None, "not_applicable", "no organization", {}),
+        Result("GOV-01", resource, status, "prr::GOV-01", message, "111122223333", region)
+        for resource, region, status, message in (
+            ("111122223333/eu-west-1", "eu-west-1", "pass", "trail ok"),
+            ("111122223333/us-east-1", "us-east-1", "fail", "no trail"),
+            ("111122223333", None, "not_applicable", "no organization"),
+        )
     ]
     seeded = Snapshot({"deployments": [{"path": "template.yaml", "pre_deploy": False}]})
     assert judged_before_deploy("GOV-01", findings, seeded) == findings

@@ -17,10 +17,9 @@ import pytest
 
 from faults import inject_fault
 from moto_seed import ACCOUNT, REGION, function, mocked_account
-from pytest_prr.accounts import Account
-from pytest_prr.checks import reliability, security  # noqa: F401 (registration)
-from pytest_prr.checks.base import REGISTRY, run_check
-from pytest_prr.emulators import (
+from pytest_prr.accounts.config import Account
+from pytest_prr.accounts.emulators import (
+    FUNCTION_RESOURCE,
     LOCALSTACK,
     MOTO,
     UNKNOWN,
@@ -29,8 +28,10 @@ from pytest_prr.emulators import (
     profile_for,
     profiles,
 )
+from pytest_prr.checks import reliability, security  # noqa: F401 (registration)
+from pytest_prr.checks.base import REGISTRY, run_check
 from pytest_prr.snapshot.collect.fidelity import AWS, Fidelity
-from pytest_prr.snapshot.collect.lambda_ import FUNCTION_RESOURCE, collect_lambda
+from pytest_prr.snapshot.collect.lambda_ import collect_lambda
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.model import EMULATOR_GAP, UNIMPLEMENTED, is_error
 from pytest_prr.snapshot.take import take_snapshot
@@ -164,8 +165,8 @@ def test_what_counts_as_not_implemented(
 
 
 @pytest.fixture
-def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    with mocked_account(monkeypatch) as session:
+def session() -> Iterator[boto3.Session]:
+    with mocked_account() as session:
         yield session
 
 

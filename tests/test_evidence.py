@@ -20,13 +20,13 @@ import pytest
 
 from pytest_prr.__about__ import __version__
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.cli import main
+from pytest_prr.commands.cli import main
 from pytest_prr.evidence import EvidenceError, verify_bundle, write_bundle
 from pytest_prr.evidence.replay import recorded_results
 from pytest_prr.report.json_document import validate_document
-from pytest_prr.results import Result, Target, build_document
+from pytest_prr.results.model import Result, Target, build_document
+from pytest_prr.results.waivers import apply_waivers, function_tags, load_waivers, report_waivers
 from pytest_prr.snapshot.store import load_snapshot, save_snapshot
-from pytest_prr.waivers import apply_waivers, function_tags, load_waivers, report_waivers
 from snapshots import build_snapshot, function_arn, make_function
 
 LEGACY = function_arn("legacy-billing")

@@ -18,8 +18,8 @@ import pytest
 from documents import CATALOG, TUNABLES, account_run, account_snapshot, document
 from keys import KEY_TYPES, key_pair, openssl_verifies
 from pytest_prr.__about__ import __version__
-from pytest_prr.cli import main
-from pytest_prr.evaluation import builtin_controls
+from pytest_prr.checks.evaluation import builtin_controls
+from pytest_prr.commands.cli import main
 from pytest_prr.evidence import EvidenceError, verify_bundle, write_bundle
 from pytest_prr.evidence.bundle import sha256sum_line
 from pytest_prr.evidence.signing import (

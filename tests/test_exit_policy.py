@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import Project
-from pytest_prr.exit_policy import FailOnError, parse_fail_on
+from pytest_prr.results.exit_policy import FailOnError, parse_fail_on
 from test_plugin import SEED_ONE_FUNCTION
 
 
@@ -148,9 +148,16 @@ def test_runbook_linked(prr_account):
 
 
 @pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "2"]], ids=["serial", "xdist"])
-def test_each_failing_control_is_printed_once(seeded: Project, workers: list[str]) -> None:
+def test_each_failing_control_is_printed_once(
+    seeded: Project, workers: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each failing control was printed twice: by pytest's FAILURES and ERRORS, then again
-    under the matrix. The matrix now counts what pytest showed, and lists only the rest."""
+    under the matrix. The matrix now counts what pytest showed, and lists only the rest.
+
+    On CI (and under -vv) pytest's short summary repeats a report's whole crash message, so
+    the run here is a CI run: a control's crash message is its headline alone.
+    """
+    monkeypatch.setenv("CI", "true")
     seeded.tests(FAILING_USER_TEST)
     result = seeded.run(
         "--prr-account=moto", "--prr-controls=GOV-04,FIN-01", *workers, builtin=True
@@ -161,9 +168,19 @@ def test_each_failing_control_is_printed_once(seeded: Project, workers: list[str
         "ERROR 123456789012/us-east-1: cannot evaluate: the endpoint does not implement "
         "config:DescribeConformancePacks",
         ":function:orders: orders runs on x86_64",
-        "AssertionError: orders has no runbook",
+        "remediation: Rebuild native dependencies",
     ):
         assert out.count(problem) == 1, (problem, out)
+    # pytest's own report of a user test: its traceback, and its one-line index entry.
+    details = out.split("short test summary info")[0]
+    assert details.count("AssertionError: orders has no runbook") == 1, out
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED prr::FIN-01 - FAIL FIN-01 Graviton (arm64): 1 of 1 resource(s) not compliant",
+            "ERROR prr::GOV-04 - ERROR (cannot be evaluated) GOV-04 PRR conformance pack "
+            "deployed: 1 of 1 resource(s) not evaluated",
+        ]
+    )
     result.stdout.fnmatch_lines(
         [
             "FAIL       DEP-06   *: 1 resource(s) reported above by "

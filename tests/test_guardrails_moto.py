@@ -12,12 +12,13 @@ import boto3
 import pytest
 
 from moto_seed import ACCOUNT, REGION, function, mocked_account
-from pytest_prr.accounts import Account, moto_account
+from pytest_prr.accounts.config import Account, moto_account
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.checks.base import Finding, run_check
+from pytest_prr.checks.base import run_check
 from pytest_prr.checks.registry import registered_checks
-from pytest_prr.cli import main
+from pytest_prr.commands.cli import main
 from pytest_prr.guardrails import conformance_pack_name
+from pytest_prr.results.model import Result
 from pytest_prr.snapshot.model import Snapshot
 from pytest_prr.snapshot.take import take_snapshot
 
@@ -25,8 +26,8 @@ BOUNDARY_NAME = "prr-lambda-boundary"
 
 
 @pytest.fixture
-def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    with mocked_account(monkeypatch) as session:
+def session() -> Iterator[boto3.Session]:
+    with mocked_account() as session:
         yield session
 
 
@@ -37,7 +38,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def verdicts(snapshot: Snapshot, control: str, **tunables: object) -> list[Finding]:
+def verdicts(snapshot: Snapshot, control: str, **tunables: object) -> list[Result]:
     values = builtin_catalog().tunables(tunables, "test")
     return run_check(registered_checks()[control], snapshot, values)
 

@@ -14,7 +14,7 @@ from pytest_prr.report.headline import INFORMATIVE_MAPPING, REQUIREMENT_LABELS, 
 from pytest_prr.report.html import render_html
 from pytest_prr.report.markdown import render_markdown
 from pytest_prr.report.terminal import render_headline
-from pytest_prr.results import Result, build_document
+from pytest_prr.results.model import Result, build_document
 from report_documents import PROD, WHEN, report_document
 
 VERDICT = "Not ready: 10 controls fail, 6 cannot be evaluated, 4 not tested"

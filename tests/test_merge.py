@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from documents import CATALOG, WHEN, account_run, account_snapshot, document
-from pytest_prr.cli import main
-from pytest_prr.merge import MergeError, merge_documents
+from pytest_prr.commands.cli import main
 from pytest_prr.report.json_document import validate_document
-from pytest_prr.results import STATUSES, Result, Target, build_document
-from pytest_prr.run import ReadinessRun
+from pytest_prr.report.merge import MergeError, merge_documents
+from pytest_prr.results.model import STATUSES, Result, Target, build_document
+from pytest_prr.results.run import AccountRun
 from snapshots import make_function
 
 LATER = WHEN + datetime.timedelta(hours=2)
@@ -344,6 +344,6 @@ def test_prr_merge_replaces_an_existing_output_only_with_force(
 def test_account_run_helper_is_a_real_run() -> None:
     """The fixtures above are not trivially equal: both accounts fail and error somewhere."""
     for run in (ORDERS, PAYMENTS):
-        assert isinstance(run, ReadinessRun)
+        assert isinstance(run, AccountRun)
         statuses = {result.status for result in run.results}
         assert {"pass", "fail", "error", "not_applicable"} <= statuses

@@ -21,11 +21,11 @@ from moto import mock_aws
 import mixed_account
 import moto_seed
 from conftest import validate_results
-from pytest_prr.accounts import Account
+from pytest_prr.accounts.config import Account
+from pytest_prr.accounts.emulators import MOTO, Emulator
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks.base import run_check
 from pytest_prr.checks.registry import registered_checks
-from pytest_prr.emulators import MOTO, Emulator
 from pytest_prr.snapshot.collect.fidelity import Fidelity
 from pytest_prr.snapshot.model import Snapshot
 from pytest_prr.snapshot.store import load_snapshot

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from moto import mock_aws
 
-from pytest_prr.sessions import EMULATOR_CREDENTIALS
+from pytest_prr.accounts.sessions import EMULATOR_CREDENTIALS
 
 MESSAGE = b"manifest bytes, larger than KMS signs whole" * 200
 ALGORITHMS = {"ECC_NIST_P256": "ECDSA_SHA_256", "RSA_2048": "RSASSA_PKCS1_V1_5_SHA_256"}

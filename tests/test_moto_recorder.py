@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_prr.motoserver import DroppedFieldRecorder, recorded
+from pytest_prr.accounts.motoserver import DroppedFieldRecorder, recorded
 
 REGION = "eu-west-1"
 DLQ = f"arn:aws:sqs:{REGION}:123456789012:dlq"

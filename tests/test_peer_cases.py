@@ -30,14 +30,15 @@ from pytest_prr.checks import (  # noqa: F401 (registration)
     reliability,
     security,
 )
-from pytest_prr.checks.base import REGISTRY, Finding, run_check
+from pytest_prr.checks.base import REGISTRY, run_check
+from pytest_prr.results.model import Result
 from pytest_prr.snapshot.redact import redact_environment
 
 REPOS = {"prowler": "prowler-cloud/prowler", "checkov": "bridgecrewio/checkov"}
 TUNABLES = {t.name: t.default for c in builtin_catalog() for t in c.tunables}
 
 
-def finding(case: PeerCase, control: str) -> Finding:
+def finding(case: PeerCase, control: str) -> Result:
     """The one finding of ``control`` on the case's snapshot (one function, one region)."""
     findings = run_check(REGISTRY[control], case.snapshot(), TUNABLES)
     assert len(findings) == 1, findings

@@ -14,8 +14,8 @@ import pytest
 
 from conftest import Project, validate_results
 from moto_seed import TRUST, lambda_zip
-from pytest_prr.cli import main
-from pytest_prr.motoserver import MotoServer
+from pytest_prr.accounts.motoserver import MotoServer
+from pytest_prr.commands.cli import main
 
 PROD = "111111111111"
 DR = "222222222222"

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from moto_seed import lambda_zip
-from pytest_prr.cli import main
+from pytest_prr.commands.cli import main
 from pytest_prr.snapshot.store import save_snapshot
 from snapshots import build_snapshot, function_arn, make_function
 
@@ -180,7 +180,7 @@ def test_security_hub_import_sends_the_failures_and_nothing_else(
         textwrap.dedent(
             """
             import pytest
-            from pytest_prr.snapshot.guard import WriteRefused
+            from pytest_prr.accounts.guard import WriteRefused
 
             def test_the_run_stays_read_only(prr_client):
                 with pytest.raises(WriteRefused):

@@ -16,9 +16,9 @@ import boto3
 import pytest
 
 from keys import key_pair, private_key, write_pem
-from pytest_prr.cli import main
+from pytest_prr.accounts.sessions import EMULATOR_CREDENTIALS
+from pytest_prr.commands.cli import main
 from pytest_prr.evidence.signing import PASSPHRASE_ENV
-from pytest_prr.sessions import EMULATOR_CREDENTIALS
 from pytest_prr.snapshot.store import save_snapshot
 from snapshots import build_snapshot, make_function
 
@@ -26,7 +26,7 @@ MANIFEST = "bundle/manifest.json"
 #: A user's test that tries to sign with the account's keys through the run's session.
 SIGN_IN_A_TEST = """
 import pytest
-from pytest_prr.snapshot.guard import WriteRefused
+from pytest_prr.accounts.guard import WriteRefused
 
 def test_a_test_cannot_sign_with_the_account_s_keys(prr_client):
     with pytest.raises(WriteRefused, match="kms:Sign was refused"):

@@ -59,8 +59,8 @@ def test_the_readme_attestations_file_attests_every_process_control(tmp_path: Pa
     attestation's validity each process control passes for the workload it names."""
     import datetime
 
-    from pytest_prr.attestations import evaluate, load_attestations
     from pytest_prr.catalog import builtin_catalog
+    from pytest_prr.results.attestations import evaluate, load_attestations
 
     section = README.read_text().split("### Attestations (process controls)", 1)[1]
     block = re.search(r"```yaml\n(.*?)```", section, re.S)

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.report.html import code_spans, evidence_excerpt, render_html
 from pytest_prr.report.markdown import render_markdown
-from pytest_prr.results import STATUSES, Result, build_document
+from pytest_prr.results.model import STATUSES, Result, build_document
 from report_documents import (
     EXPIRED_WAIVER,
     IMG_MESSAGE,

@@ -14,7 +14,7 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from pytest_prr.cli import main
+from pytest_prr.commands.cli import main
 from pytest_prr.report.csv_table import FORMULA_TRIGGERS, render_csv, safe_cell
 from pytest_prr.report.html import render_html
 from pytest_prr.report.markdown import GITHUB_COMMENT_LIMIT, code, escape_text, render_markdown

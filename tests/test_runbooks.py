@@ -10,7 +10,7 @@ import pytest
 
 from pytest_prr import runbooks
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.cli import main
+from pytest_prr.commands.cli import main
 
 RUNBOOKS = Path(runbooks.__file__).parent
 #: The failure modes and procedures the runbook set must cover, by the control that links it.

@@ -18,7 +18,7 @@ from pytest_prr.catalog import builtin_catalog
 from pytest_prr.checks import iam, observability  # noqa: F401 (registration)
 from pytest_prr.checks.base import EVIDENCE_ITEMS, REGISTRY, listed, run_check
 from pytest_prr.report.json_document import DocumentError, write_document
-from pytest_prr.results import Result, Target, build_document
+from pytest_prr.results.model import Result, Target, build_document
 from pytest_prr.snapshot.model import DataUnavailable, Snapshot
 from snapshots import (
     ACCOUNT_ID,

@@ -18,18 +18,18 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from documents import account_run, account_snapshot, document
-from pytest_prr.accounts import Account
-from pytest_prr.cli import main
+from pytest_prr.accounts import guard
+from pytest_prr.accounts.config import Account
+from pytest_prr.accounts.guard import FINDINGS_IMPORT, WriteRefused, install_read_only_guard
+from pytest_prr.accounts.sessions import EMULATOR_CREDENTIALS, TargetSession, open_session
+from pytest_prr.commands.cli import main
 from pytest_prr.report.asff import to_asff
-from pytest_prr.securityhub import (
+from pytest_prr.report.securityhub import (
     BATCH_LIMIT,
     SecurityHubImportError,
     import_findings,
     import_session,
 )
-from pytest_prr.sessions import EMULATOR_CREDENTIALS, TargetSession, open_session
-from pytest_prr.snapshot import guard
-from pytest_prr.snapshot.guard import FINDINGS_IMPORT, WriteRefused, install_read_only_guard
 from snapshots import make_function
 
 MOTO_ACCOUNT = "123456789012"

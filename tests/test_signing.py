@@ -27,6 +27,9 @@ from keys import (
     write_pem,
     write_public_pem,
 )
+from pytest_prr.accounts.guard import EVIDENCE_SIGNATURE, install_read_only_guard
+from pytest_prr.accounts.motoserver import MotoServer
+from pytest_prr.accounts.sessions import EMULATOR_CREDENTIALS, TargetSession
 from pytest_prr.evidence.kms import kms_signer, read_kms_key
 from pytest_prr.evidence.signing import (
     NOT_CHECKED,
@@ -40,9 +43,6 @@ from pytest_prr.evidence.signing import (
     pem_signer,
     verifies,
 )
-from pytest_prr.motoserver import MotoServer
-from pytest_prr.sessions import EMULATOR_CREDENTIALS, TargetSession
-from pytest_prr.snapshot.guard import EVIDENCE_SIGNATURE, install_read_only_guard
 
 #: Larger than the 4,096 bytes KMS signs whole, as every manifest is.
 MANIFEST = b'{\n  "schema": "prr-evidence/2",\n  "files": {}\n}\n' + b" " * 5000 + b"\n"

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from faults import inject_fault
 from moto_seed import TRUST, lambda_zip
-from pytest_prr.accounts import Account
+from pytest_prr.accounts.config import Account
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.model import DataUnavailable, Snapshot, is_error, require
 from pytest_prr.snapshot.progress import SnapshotProgress

@@ -14,8 +14,8 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from moto_seed import TRUST, lambda_zip
-from pytest_prr.accounts import Account
-from pytest_prr.sessions import TargetSession
+from pytest_prr.accounts.config import Account
+from pytest_prr.accounts.sessions import TargetSession
 from pytest_prr.snapshot.collect import pacing
 from pytest_prr.snapshot.collect.pacing import AWS_RATES, Pacer, TokenBucket
 from pytest_prr.snapshot.collect.reader import Reader

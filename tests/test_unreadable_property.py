@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 import mixed_account
-from pytest_prr.accounts import Account
+from pytest_prr.accounts.config import Account
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.checks.base import Check, Context, Finding, run_check
+from pytest_prr.checks.base import Check, Context, run_check
 from pytest_prr.checks.registry import registered_checks
+from pytest_prr.results.model import Result
 from pytest_prr.snapshot import guarded
 from pytest_prr.snapshot.model import DataUnavailable, Snapshot, error_marker
 from pytest_prr.snapshot.take import take_snapshot
@@ -368,7 +369,7 @@ def _resource_of(args: tuple[Any, ...]) -> str:
         return ""
 
 
-def verdict(snapshot: Snapshot, control: str, resource: str) -> Finding | None:
+def verdict(snapshot: Snapshot, control: str, resource: str) -> Result | None:
     tunables = builtin_catalog().tunables({}, "property")
     found = run_check(CHECKS[control], snapshot, tunables)
     return next((f for f in found if f.resource_id == resource), None)
@@ -439,7 +440,7 @@ def markings(draw: st.DrawFn, snapshots: list[Snapshot]) -> tuple[Snapshot, str,
     return snapshot, control, resource, draw(st.sampled_from(sites))
 
 
-def evaluate(snapshot: Snapshot, control: str) -> list[Finding]:
+def evaluate(snapshot: Snapshot, control: str) -> list[Result]:
     return run_check(CHECKS[control], snapshot, builtin_catalog().tunables({}, "property"))
 
 

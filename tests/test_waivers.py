@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from conftest import validate_results
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.results import STATUSES, Result, Target, build_document, rollup
-from pytest_prr.waivers import (
+from pytest_prr.results.model import STATUSES, Result, Target, build_document, rollup
+from pytest_prr.results.waivers import (
     Waiver,
     WaiverError,
     apply_waivers,

@@ -17,9 +17,8 @@ from hypothesis import strategies as st
 
 from conftest import Project
 from pytest_prr.catalog import builtin_catalog
-from pytest_prr.results import Result
-from pytest_prr.snapshot.store import save_snapshot
-from pytest_prr.waivers import (
+from pytest_prr.results.model import Result
+from pytest_prr.results.waivers import (
     Waiver,
     WaiverError,
     apply_waivers,
@@ -28,6 +27,7 @@ from pytest_prr.waivers import (
     node_id_matches,
     report_waivers,
 )
+from pytest_prr.snapshot.store import save_snapshot
 from snapshots import build_snapshot
 
 TODAY = datetime.date(2026, 11, 28)  # tests/snapshots.py's taken_at

@@ -8,6 +8,6 @@ uses the marker, with or without ``--prr-account``.
 from __future__ import annotations
 
 from pytest_prr.__about__ import __version__
-from pytest_prr.api import NotApplicable, control, not_applicable
+from pytest_prr.plugin.markers import NotApplicable, control, not_applicable
 
 __all__ = ["NotApplicable", "__version__", "control", "not_applicable"]

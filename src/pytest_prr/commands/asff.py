@@ -91,9 +91,14 @@ def _export_command(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace, findings: list[dict[str, Any]]) -> int:
+    # boto3 (and moto) load only for a run that reads AWS or an emulator
     from botocore.exceptions import ProfileNotFound
 
-    from pytest_prr.securityhub import SecurityHubImportError, import_findings, import_session
+    from pytest_prr.report.securityhub import (
+        SecurityHubImportError,
+        import_findings,
+        import_session,
+    )
 
     try:
         session = import_session(

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_prr.accounts.emulators import gaps_by_control, profiles
 from pytest_prr.catalog import Catalog, load_catalog
 from pytest_prr.commands.outputs import command_parser
+from pytest_prr.report.catalog_markdown import render_catalog
 
 
 def register(commands: Any) -> None:
@@ -53,9 +55,6 @@ def _catalog_command(args: argparse.Namespace) -> int:
         json.dump(_catalog_json(catalog, controls), sys.stdout, indent=2)
         print()
     elif args.format == "markdown":
-        from pytest_prr.emulators import gaps_by_control, profiles
-        from pytest_prr.report.catalog_markdown import render_catalog
-
         gaps = gaps_by_control(profiles())
         print(render_catalog(catalog, controls, emulator_gaps=gaps), end="")
     else:
@@ -66,7 +65,6 @@ def _catalog_command(args: argparse.Namespace) -> int:
 
 
 def _catalog_json(catalog: Catalog, controls: list) -> dict:
-    from pytest_prr.emulators import gaps_by_control, profiles
 
     gaps = gaps_by_control(profiles())
     return {

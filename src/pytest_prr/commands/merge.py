@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_prr.commands.outputs import OutputRefused, add_force, check_outputs, command_parser
-from pytest_prr.merge import MergeError, merge_documents
 from pytest_prr.report.json_document import write_document
+from pytest_prr.report.merge import MergeError, merge_documents
 
 
 def register(commands: Any) -> None:

@@ -98,6 +98,7 @@ def _trusted_key(args: argparse.Namespace) -> TrustedKey | None:
     """The key the auditor trusts: a PEM file, or a KMS key's public key read through a
     read-only session; None when neither was given."""
     if args.public_key is not None:
+        # cryptography loads only where a signature is made or checked
         from pytest_prr.evidence.signing import load_public_key
 
         return TrustedKey(load_public_key(args.public_key), str(args.public_key))
@@ -105,8 +106,8 @@ def _trusted_key(args: argparse.Namespace) -> TrustedKey | None:
         return None
     from botocore.exceptions import BotoCoreError
 
+    from pytest_prr.accounts.sessions import command_session
     from pytest_prr.evidence.kms import kms_client, read_kms_key
-    from pytest_prr.sessions import command_session
 
     try:
         session = command_session(

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_prr.accounts import MOTO_ACCOUNT_ID
+from pytest_prr.accounts.config import MOTO_ACCOUNT_ID
 from pytest_prr.deploy.conditions import check_references, evaluate_conditions
+from pytest_prr.deploy.declare import check_ssm_parameters, declare, upload
 from pytest_prr.deploy.errors import TemplateError
 from pytest_prr.deploy.loading import Source, read_template
 from pytest_prr.deploy.packaging import package
@@ -153,7 +154,6 @@ def deploy(
     moto account stands in for an account pytest-prr does not read, whose guardrails the
     template cannot decide (see :mod:`pytest_prr.deploy.verdicts`). A seed hook deploying
     into the moto account it means to judge leaves it False."""
-    from pytest_prr.deploy.declare import check_ssm_parameters, declare, upload
 
     path = prepared.source.path
     account = upload(session, region, prepared.objects)

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from pytest_prr.accounts.motoserver import RECORDED_PATH
 from pytest_prr.deploy.errors import TemplateError
 
 if TYPE_CHECKING:
     from pytest_prr.deploy import Prepared
     from pytest_prr.deploy.stack import Deployment
 
-#: Where pytest-prr's moto server takes deployments (see :mod:`pytest_prr.motoserver`).
+#: Where pytest-prr's moto server takes deployments (see :mod:`pytest_prr.accounts.motoserver`).
 DEPLOYMENTS_PATH = "/_prr/deployments"
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 #: ``cdk bootstrap``'s version parameter, and the version a current bootstrap writes.
@@ -106,7 +107,6 @@ def declare(
 
 def _is_prr_server(endpoint: str) -> bool:
     """Whether ``endpoint`` is pytest-prr's moto server (it answers its recorder's path)."""
-    from pytest_prr.motoserver import RECORDED_PATH
 
     try:
         with urllib.request.urlopen(endpoint.rstrip("/") + RECORDED_PATH, timeout=10):

@@ -53,6 +53,7 @@ def to_cloudformation(
 def _translate(
     path: Path, body: dict[str, Any], parameters: Mapping[str, str], region: str
 ) -> dict[str, Any]:
+    # boto3 (and moto) load only for a run that reads AWS or an emulator
     import boto3
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
@@ -92,6 +93,7 @@ def _logical_id(cause: Any) -> Any:
 @functools.cache
 def _managed_policies() -> dict[str, str]:
     """AWS-managed policy name -> ARN, as the moto account has them."""
+    # moto and its server load in seconds: only a run on the embedded emulator pays
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
     return {

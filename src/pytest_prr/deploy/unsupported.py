@@ -4,7 +4,7 @@ Such a resource is left out of the deployment; a property of another resource th
 is dropped with it. What the controls would have read from it is then missing, so they must
 not decide: each unsupported resource records the controls whose data it holds (its type's,
 and those of the function properties that named it) and the functions concerned, and those
-controls are ERROR naming it (see :func:`pytest_prr.evaluation.evaluate_control`).
+controls are ERROR naming it (see :func:`pytest_prr.checks.evaluation.evaluate_control`).
 """
 
 from __future__ import annotations

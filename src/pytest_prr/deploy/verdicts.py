@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from pytest_prr.results.model import BUILTIN_TEST, Result
+
 if TYPE_CHECKING:
-    from pytest_prr.checks.base import Finding
     from pytest_prr.snapshot.model import Snapshot
 
 
@@ -29,11 +30,10 @@ def unsupported_for(snapshot: Snapshot, control_id: str) -> list[tuple[str, Mapp
 
 
 def with_unsupported(
-    control_id: str, findings: Sequence[Finding], snapshot: Snapshot
-) -> list[Finding]:
+    control_id: str, findings: Sequence[Result], snapshot: Snapshot
+) -> list[Result]:
     """``findings`` with those an unsupported resource concerns turned into ERRORs; an
     unsupported resource that concerns no finding is an ERROR of its own."""
-    from pytest_prr.checks.base import Finding
 
     entries = unsupported_for(snapshot, control_id)
     if not entries:
@@ -57,27 +57,28 @@ def with_unsupported(
                 finding,
                 status="error",
                 message=_message(control_id, cause),
-                evidence={**finding.evidence, "unsupported": [entry for _, entry in cause]},
+                evidence={**(finding.evidence or {}), "unsupported": [entry for _, entry in cause]},
             )
         )
     for index, (path, entry) in enumerate(entries):
         if index not in used:
             result.append(
-                Finding(
-                    control_id,
-                    snapshot.account_id,
-                    None,
-                    "error",
-                    _message(control_id, [(path, entry)]),
-                    {"unsupported": [entry]},
+                Result(
+                    control_id=control_id,
+                    resource_id=snapshot.account_id,
+                    status="error",
+                    test=BUILTIN_TEST.format(control_id),
+                    message=_message(control_id, [(path, entry)]),
+                    account_id=snapshot.account_id,
+                    evidence={"unsupported": [entry]},
                 )
             )
     return result
 
 
 def judged_before_deploy(
-    control_id: str, findings: Sequence[Finding], snapshot: Snapshot
-) -> list[Finding]:
+    control_id: str, findings: Sequence[Result], snapshot: Snapshot
+) -> list[Result]:
     """An account guardrail's ``findings`` when templates are judged before they are
     deployed (``--prr-template``): the moto account stands in for the account the template
     will deploy into, which pytest-prr did not read, so only what the template (or the seed
@@ -102,7 +103,11 @@ def judged_before_deploy(
             finding,
             status="error",
             message=message,
-            evidence={**finding.evidence, "pre_deploy": judged, "stand_in": finding.message},
+            evidence={
+                **(finding.evidence or {}),
+                "pre_deploy": judged,
+                "stand_in": finding.message,
+            },
         )
         for finding in findings
     ]

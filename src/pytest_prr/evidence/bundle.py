@@ -334,6 +334,7 @@ def _listed_files(directory: Path) -> set[str] | None:
 
 @functools.cache
 def _manifest_validator() -> Any:
+    # the validator loads only when a file is validated
     import jsonschema
 
     schema = json.loads(resources.files(__package__).joinpath("manifest.schema.json").read_text())

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_prr.evaluation import BUILTIN_TEST
 from pytest_prr.evidence.bundle import JUNIT, RESULTS
+from pytest_prr.results.model import BUILTIN_TEST
 
 #: A JUnit test case that did not pass.
 _NOT_PASSED = ("failure", "error")

@@ -17,13 +17,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_prr.evaluation import BUILTIN_TEST, builtin_controls, evaluate_control, results_of
-from pytest_prr.results import Result, Target, build_document
-from pytest_prr.waivers import Waiver, apply_waivers, function_tags, report_waivers
+from pytest_prr.checks.evaluation import builtin_controls, evaluate_control
+from pytest_prr.results.model import BUILTIN_TEST, Result, Target, build_document
+from pytest_prr.results.waivers import Waiver, apply_waivers, function_tags, report_waivers
 
 if TYPE_CHECKING:
-    from pytest_prr.attestations import Attestation
     from pytest_prr.catalog import Catalog, Control
+    from pytest_prr.results.attestations import Attestation
     from pytest_prr.snapshot.model import Snapshot
 
 #: The fields of a result that re-evaluation must reproduce exactly.
@@ -77,7 +77,7 @@ def builtin_results(
     selected = builtin_controls(catalog) if controls is None else list(controls)
     results: list[Result] = []
     for control_id in selected:
-        findings = evaluate_control(
+        evaluated = evaluate_control(
             catalog[control_id],
             snapshot,
             tunables=tunables,
@@ -88,7 +88,7 @@ def builtin_results(
             dataclasses.replace(result, evidence=json.loads(json.dumps(result.evidence)))
             if result.evidence
             else result
-            for result in results_of(findings, account_id=snapshot.account_id)
+            for result in evaluated
         ]
     return results
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from pytest_prr.__about__ import __version__
-from pytest_prr.attestations import Attestation, AttestationError, load_attestations
 from pytest_prr.catalog import Catalog, CatalogError, builtin_catalog
 from pytest_prr.evidence.bundle import (
     CONTROLS,
@@ -37,9 +36,10 @@ from pytest_prr.evidence.junit import junit_problems
 from pytest_prr.evidence.replay import inconsistencies, replay
 from pytest_prr.evidence.signing import TrustedKey, check_signature
 from pytest_prr.report.json_document import DocumentError, validate_document
+from pytest_prr.results.attestations import Attestation, AttestationError, load_attestations
+from pytest_prr.results.waivers import Waiver, WaiverError, load_waivers
 from pytest_prr.snapshot.model import Snapshot
 from pytest_prr.snapshot.store import SnapshotError, load_snapshot
-from pytest_prr.waivers import Waiver, WaiverError, load_waivers
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ Choices, each for a reason:
 * text is truncated to the API's limits (Title 256, Description 1024, Remediation 512,
   ProductFields values 2048), with an ellipsis, rather than rejected by the import.
 
-Pure: no boto3, no pytest; :mod:`pytest_prr.securityhub` sends the findings.
+Pure: no boto3, no pytest; :mod:`pytest_prr.report.securityhub` sends the findings.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 
 from pytest_prr.catalog import Catalog, builtin_catalog
 from pytest_prr.report.json_document import validate_document
-from pytest_prr.results import rollup, timestamp
+from pytest_prr.results.model import rollup, timestamp
 
 SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = (
@@ -252,6 +252,7 @@ def _truncate(text: str, field: str) -> str:
 
 @functools.cache
 def _validator() -> Any:
+    # the validator loads only when a file is validated
     import jsonschema
 
     schema = json.loads(resources.files(__package__).joinpath("asff.schema.json").read_text())

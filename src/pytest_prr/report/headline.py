@@ -16,7 +16,7 @@ from typing import Any
 
 from pytest_prr.catalog import Catalog
 from pytest_prr.report.view import count_statuses, framework_title
-from pytest_prr.results import REQUIREMENT_OUTCOMES, readiness, requirement_counts
+from pytest_prr.results.model import REQUIREMENT_OUTCOMES, readiness, requirement_counts
 
 #: Said wherever framework results are shown (spec v1.1, "Requirement roll-up").
 INFORMATIVE_MAPPING = (

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from pytest_prr import runbooks
 from pytest_prr.catalog import Catalog, builtin_catalog
 from pytest_prr.report.headline import (
     INFORMATIVE_MAPPING,
@@ -40,7 +41,7 @@ from pytest_prr.report.view import (
     target_names,
     waiver_fields,
 )
-from pytest_prr.results import STATUSES
+from pytest_prr.results.model import STATUSES
 
 #: Evidence beyond this many characters is cut in the page; the JSON document has it all.
 EVIDENCE_EXCERPT = 600
@@ -125,7 +126,6 @@ def _runbooks(controls: list[Mapping[str, Any]], catalog: Catalog) -> list[dict[
     """The runbooks the remediation of a failing or erroring control points to, each once
     with the controls that point to it: the report carries them, so no reader is sent to a
     file they cannot open."""
-    from pytest_prr import runbooks
 
     linked: dict[str, list[str]] = {}
     for control in controls:

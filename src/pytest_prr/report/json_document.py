@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pytest_prr.report.outputs import atomic_file
+
 
 class DocumentError(ValueError):
     """A results document that does not follow ``results.schema.json``."""
@@ -22,6 +24,7 @@ def _validator() -> Any:
     jsonschema; this document grows with the account (96,000 resource entries at 2,000
     functions), where jsonschema took 6 s of a 26 s run and jsonschema-rs takes 0.04 s.
     """
+    # the validator loads only when a file is validated
     import jsonschema_rs
 
     schema = json.loads(resources.files(__package__).joinpath("results.schema.json").read_text())
@@ -43,7 +46,6 @@ def write_document(document: Mapping[str, Any], path: Path) -> None:
     The JSON is streamed to the file: rendered whole, a 2,000-function account's document
     was a string of hundreds of megabytes on top of the document itself.
     """
-    from pytest_prr.report.outputs import atomic_file
 
     validate_document(document)
     with atomic_file(path) as file:

@@ -24,7 +24,7 @@ from pytest_prr.report.view import (
     target_mode,
     waiver_fields,
 )
-from pytest_prr.results import STATUSES
+from pytest_prr.results.model import STATUSES
 
 #: GitHub refuses a comment (and an issue or PR body) longer than this many characters.
 GITHUB_COMMENT_LIMIT = 65_536

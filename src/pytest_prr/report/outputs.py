@@ -23,6 +23,7 @@ def render(kind: str, document: Mapping[str, Any], *, catalog: Catalog | None = 
     """``document`` as ``kind`` (one of :data:`FORMATS`); a renderer is imported on use,
     so a run that writes only CSV never loads jinja2."""
     if kind == "html":
+        # a renderer loads only for its format (jinja2 for HTML)
         from pytest_prr.report.html import render_html
 
         return render_html(document, catalog=catalog)
@@ -35,17 +36,6 @@ def render(kind: str, document: Mapping[str, Any], *, catalog: Catalog | None = 
 
         return render_markdown(document)
     raise ValueError(f"unknown report format {kind!r}; known: {', '.join(FORMATS)}")
-
-
-def write_reports(
-    document: Mapping[str, Any],
-    paths: Mapping[str, Path],
-    *,
-    catalog: Catalog | None = None,
-) -> None:
-    """Write ``document`` in each format of ``paths`` (format -> file)."""
-    for kind, path in paths.items():
-        write_text(path, render(kind, document, catalog=catalog))
 
 
 def write_text(path: Path, text: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pytest_prr.catalog import Catalog, builtin_catalog
-from pytest_prr.results import STATUSES
+from pytest_prr.results.model import STATUSES
 
 STATUS_LABELS: Mapping[str, str] = {
     "pass": "pass",

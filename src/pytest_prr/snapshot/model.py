@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any, NoReturn, TypeVar
 
-from pytest_prr.accounts import Account
+from pytest_prr.accounts.config import Account
 
 SCHEMA = "prr-snapshot/1"
 _Index = TypeVar("_Index")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pytest_prr.__about__ import __version__
-from pytest_prr.accounts import Account
+from pytest_prr.accounts.config import Account
 from pytest_prr.snapshot.collect.apigw import collect_apigw
 from pytest_prr.snapshot.collect.cloudwatch import collect_cloudwatch
 from pytest_prr.snapshot.collect.deploy import collect_deploy

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_prr.emulators import Emulator, Profile, profile_for
+from pytest_prr.accounts.emulators import Emulator, Profile, profile_for
 
 #: What botocore gives as the code of an answer that names no error: the bare HTTP status.
 #: AWS names every error it returns, so these come from an emulator without the route.

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from pytest_prr.accounts.emulators import FUNCTION_RESOURCE
 from pytest_prr.snapshot.collect.fidelity import Fidelity
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.model import (
@@ -35,8 +36,6 @@ from pytest_prr.snapshot.redact import redact_environment
 NOT_FOUND = ("ResourceNotFoundException",)
 #: The code of the marker standing for a field the target's emulator does not return.
 EMULATOR_GAP_CODE = "EmulatorGap"
-#: The resource name of functions in the emulator profiles (``catalog/emulators.yaml``).
-FUNCTION_RESOURCE = "lambda:function"
 LATEST = "$LATEST"
 #: Configuration fields kept per function (the rest of ListFunctions' answer is noise for
 #: the controls and would only grow the snapshot).

@@ -12,18 +12,15 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pytest_prr.attestations import evaluate as evaluate_attestations
-from pytest_prr.checks.base import Finding, run_check
+from pytest_prr.checks.base import run_check
 from pytest_prr.checks.registry import registered_checks
-from pytest_prr.results import Result, describe_exception
+from pytest_prr.results.attestations import evaluate as evaluate_attestations
+from pytest_prr.results.model import BUILTIN_TEST, Result, describe_exception
 
 if TYPE_CHECKING:
-    from pytest_prr.attestations import Attestation
     from pytest_prr.catalog import Catalog, Control
+    from pytest_prr.results.attestations import Attestation
     from pytest_prr.snapshot.model import Snapshot
-
-#: The test a built-in control's results name, the same in every run and every account.
-BUILTIN_TEST = "prr::{}"
 
 
 def builtin_controls(catalog: Catalog) -> list[str]:
@@ -46,8 +43,8 @@ def evaluate_control(
     tunables: Mapping[str, Any],
     attestations: Sequence[Attestation] = (),
     workload: str | None = None,
-) -> list[Finding]:
-    """Every finding of one built-in control over ``snapshot``; none for a control that
+) -> list[Result]:
+    """Every result of one built-in control over ``snapshot``; none for a control that
     pytest-prr does not evaluate (a team's own). Attestations are judged for ``workload``
     (the run's ``prr_workload``) on the snapshot's day."""
     check = registered_checks().get(control.id)
@@ -56,7 +53,9 @@ def evaluate_control(
             findings = run_check(check, snapshot, tunables)
         except Exception as error:  # a bug in a check: an ERROR, never a silent control
             message = f"the check crashed: {describe_exception(error, '')}"
-            return [Finding(control.id, snapshot.account_id, None, "error", message, {})]
+            return [
+                _unplaced(control.id, snapshot.account_id, snapshot.account_id, "error", message)
+            ]
         if "deployments" not in snapshot.data:
             return findings
         # A deployed template's resources that moto could not create make ERRORs, and so do
@@ -69,7 +68,7 @@ def evaluate_control(
         return findings
     if control.automation == "attested":
         return [
-            Finding(control.id, scope, None, status, message, evidence)
+            _unplaced(control.id, snapshot.account_id, scope, status, message, evidence)
             for scope, status, message, evidence in evaluate_attestations(
                 control.id, control.valid_days, attestations, judged_on(snapshot), workload
             )
@@ -77,18 +76,22 @@ def evaluate_control(
     return []
 
 
-def results_of(findings: Sequence[Finding], *, account_id: str) -> list[Result]:
-    """A built-in control's findings as the results a run records (before waivers)."""
-    return [
-        Result(
-            control_id=finding.control_id,
-            resource_id=finding.resource_id,
-            status=finding.status,
-            test=BUILTIN_TEST.format(finding.control_id),
-            message=finding.message,
-            account_id=account_id,
-            region=finding.region,
-            evidence=finding.evidence or None,
-        )
-        for finding in findings
-    ]
+def _unplaced(
+    control_id: str,
+    account_id: str,
+    resource_id: str,
+    status: str,
+    message: str,
+    evidence: Mapping[str, Any] | None = None,
+) -> Result:
+    """A built-in control's result that no check's walk placed: the account's own (a
+    crashed check), or an attested workload's."""
+    return Result(
+        control_id=control_id,
+        resource_id=resource_id,
+        status=status,
+        test=BUILTIN_TEST.format(control_id),
+        message=message,
+        account_id=account_id,
+        evidence=evidence or None,
+    )

@@ -20,9 +20,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pytest_prr.accounts.guard import FINDINGS_IMPORT, WriteRefused
+from pytest_prr.accounts.sessions import TargetSession, command_session
 from pytest_prr.report.asff import validate_findings
-from pytest_prr.sessions import TargetSession, command_session
-from pytest_prr.snapshot.guard import FINDINGS_IMPORT, WriteRefused
 
 #: The API's limit of findings per ``BatchImportFindings`` request.
 BATCH_LIMIT = 100

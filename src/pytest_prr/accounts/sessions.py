@@ -27,7 +27,8 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 
-from pytest_prr.accounts import ROLE_SESSION_NAME, Account, AccountError
+from pytest_prr.accounts.config import ROLE_SESSION_NAME, Account, AccountError
+from pytest_prr.accounts.guard import install_read_only_guard
 
 logger = logging.getLogger("pytest_prr")
 
@@ -87,8 +88,6 @@ def open_session(
     session = _session(account, endpoint_url)
     if account.mode in ("live", "endpoint"):
         if read_only:
-            from pytest_prr.snapshot.guard import install_read_only_guard
-
             install_read_only_guard(session, admit=admit)
         else:
             logger.warning(
@@ -109,7 +108,6 @@ def command_session(
     --kms-key``): a profile's credentials, or dummy ones for an emulator at ``endpoint_url``
     (a moto server, LocalStack), as the endpoint accounts of a run have; ``admit`` as for
     :func:`open_session`."""
-    from pytest_prr.snapshot.guard import install_read_only_guard
 
     if endpoint_url is not None:
         session = TargetSession(

@@ -1,6 +1,6 @@
 """The hooks of ``--prr-evidence``: the bundle of a run over one account, signed when asked.
 
-Registered by :func:`pytest_prr.runhooks.register_run_hooks` on the controller only. The
+Registered by :func:`pytest_prr.plugin.session.register_run_hooks` on the controller only. The
 signing key is readied when the session starts, so that a key that cannot sign stops the run
 before its tests; the bundle is written when it ends, and the ``--prr-json`` document after
 it, since that document names the SHA-256 of the manifest that covers the results.
@@ -15,10 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_prr.accounts.guard import EVIDENCE_SIGNATURE
+from pytest_prr.checks.evaluation import builtin_controls
+from pytest_prr.evidence import EvidenceError, write_bundle
+from pytest_prr.evidence.bundle import MANIFEST, sha256sum_line
+from pytest_prr.evidence.signing import PASSPHRASE_ENV, SigningError, pem_signer
+
 if TYPE_CHECKING:
     from pytest_prr.evidence.signing import Signer
-    from pytest_prr.run import ReadinessRun
-    from pytest_prr.runs import ReadinessRuns
+    from pytest_prr.plugin.state import RunState
+    from pytest_prr.results.run import AccountRun
 
 
 class EvidenceHooks:
@@ -30,12 +36,12 @@ class EvidenceHooks:
     def __init__(
         self,
         config: pytest.Config,
-        runs: ReadinessRuns,
+        runs: RunState,
         write_results: Callable[[dict[str, Any]], bool],
     ) -> None:
         self.config = config
         self.runs = runs
-        self.run: ReadinessRun = runs.first
+        self.run: AccountRun = runs.first
         #: Writes the ``--prr-json`` document (the run's other hooks report how it went).
         self.write_results = write_results
         self.signer: Signer | None = None
@@ -45,7 +51,6 @@ class EvidenceHooks:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """After the account is ready (moto seeded, snapshot taken): a key that cannot sign
         stops the run now rather than once every test has run."""
-        from pytest_prr.evidence.signing import SigningError
 
         try:
             self.signer = self._signer()
@@ -58,14 +63,12 @@ class EvidenceHooks:
     def _signer(self) -> Signer | None:
         option = self.config.option
         if option.prr_sign_key:
-            from pytest_prr.evidence.signing import PASSPHRASE_ENV, pem_signer
-
             path = self.config.invocation_params.dir / option.prr_sign_key
             return pem_signer(path, os.environ.get(PASSPHRASE_ENV))
         if option.prr_sign_kms:
+            # boto3 (and moto) load only for a run that reads AWS or an emulator
+            from pytest_prr.accounts.sessions import open_session
             from pytest_prr.evidence.kms import kms_signer
-            from pytest_prr.sessions import open_session
-            from pytest_prr.snapshot.guard import EVIDENCE_SIGNATURE
 
             session = open_session(
                 self.run.account, self.run.endpoint_url, admit={EVIDENCE_SIGNATURE}
@@ -88,10 +91,6 @@ class EvidenceHooks:
     def _write_bundle(self, session: pytest.Session, document: dict[str, Any]) -> str | None:
         """Write (and sign) the bundle, say so with the manifest's SHA-256 as ``sha256sum``
         prints it; return that digest, or None when the bundle could not be written."""
-        from pytest_prr.evaluation import builtin_controls
-        from pytest_prr.evidence import EvidenceError, write_bundle
-        from pytest_prr.evidence.bundle import MANIFEST, sha256sum_line
-        from pytest_prr.evidence.signing import SigningError
 
         config = self.config
         here = config.invocation_params.dir

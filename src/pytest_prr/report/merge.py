@@ -3,7 +3,7 @@
 A CI matrix runs one job per account (or per region of an account); ``prr merge`` combines
 their ``prr-results/1`` documents into the document a single run over all of those targets
 would have written: the same controls, resources, roll-ups, summary and framework statuses,
-computed by the same functions of :mod:`pytest_prr.results`. Only ``generated_at`` differs.
+computed by the same functions of :mod:`pytest_prr.results.model`. Only ``generated_at`` differs.
 
 Rules, each failing closed with the input file named:
 
@@ -14,7 +14,7 @@ Rules, each failing closed with the input file named:
   ``allow_overlap`` must say that this is intended;
 * where two inputs do judge the same resource with the same test (the account-wide
   verdicts of an account split into region jobs; anything, under ``allow_overlap``), one
-  verdict stands, the worse, as :func:`~pytest_prr.results.merge_phases` decides within one
+  verdict stands, the worse, as :func:`~pytest_prr.results.model.merge_phases` decides within one
   run;
 * top-level sections that this version does not know how to merge are refused rather than
   dropped; ``waivers`` sections are concatenated.
@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from pytest_prr.report.json_document import DocumentError, validate_document
-from pytest_prr.results import (
+from pytest_prr.results.model import (
     SCHEMA_ID,
     resource_order,
     rollup,
@@ -36,7 +36,7 @@ from pytest_prr.results import (
     summarize,
     timestamp,
 )
-from pytest_prr.waivers import combine_reports
+from pytest_prr.results.waivers import combine_reports
 
 #: The top-level sections a merge rebuilds or carries over.
 KNOWN_SECTIONS = frozenset(

@@ -19,6 +19,7 @@ KMS signs the digest as given. pytest-prr signs evidence manifests that way
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -31,6 +32,8 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
+
+from pytest_prr.accounts.emulators import FUNCTION_RESOURCE, embedded_moto, profile_for
 
 START_TIMEOUT_S = 60
 #: Like a real account, the mocked one has the AWS-managed policies (AdministratorAccess,
@@ -68,7 +71,7 @@ class MotoServer:
 
     def start(self) -> str:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "pytest_prr.motoserver"],
+            [sys.executable, "-m", "pytest_prr.accounts.motoserver"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -251,8 +254,8 @@ _DIGEST_ALGORITHMS = ("ECDSA_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256")
 def _sign_digests() -> None:
     """Make moto's KMS ``Sign`` sign a ``MessageType=DIGEST`` message of the algorithms
     pytest-prr uses as KMS does, the digest as given; other requests are moto's own."""
-    import base64
 
+    # cryptography loads only where a signature is made or checked
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
     from moto.kms.exceptions import ValidationException
@@ -294,14 +297,13 @@ def _exit_with_parent() -> None:
 
 
 def main() -> None:
+    # moto and its server load in seconds: only a run on the embedded emulator pays
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
     # werkzeug logs every request, and a traceback for each operation moto does not
     # implement; the snapshot records those as errors, so the log is only noise here.
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    from pytest_prr.emulators import embedded_moto, profile_for
-    from pytest_prr.snapshot.collect.lambda_ import FUNCTION_RESOURCE
 
     _sign_digests()
     profile = profile_for(embedded_moto())

@@ -1,4 +1,9 @@
-"""The state of one readiness run: target, catalog, results; no pytest hooks here."""
+"""One account's readiness run: its target, snapshot, results, waivers and attestations.
+
+The engine's side of a run, which knows nothing of pytest: the plugin keeps one per account
+(:class:`pytest_prr.plugin.state.RunState`) and turns test reports into its results
+(:mod:`pytest_prr.plugin.running`).
+"""
 
 from __future__ import annotations
 
@@ -6,31 +11,34 @@ import datetime
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_prr.accounts import Account
-from pytest_prr.api import NotApplicable
+from pytest_prr.accounts.config import Account
+from pytest_prr.accounts.emulators import detect_emulator, embedded_moto
 from pytest_prr.catalog import Catalog
-from pytest_prr.results import Result, Target, describe_exception, phase_status
+from pytest_prr.results.model import Result, Target
+from pytest_prr.results.waivers import apply_waivers, function_tags, report_waivers
+from pytest_prr.snapshot.collect.fidelity import AWS, Fidelity
+from pytest_prr.snapshot.model import EMULATOR_GAP, is_error
+from pytest_prr.snapshot.store import load_snapshot, save_snapshot
 
 if TYPE_CHECKING:
-    from pytest_prr.attestations import Attestation
-    from pytest_prr.checks.base import Finding
+    from pytest_prr.results.attestations import Attestation
+    from pytest_prr.results.waivers import TagLookup, Waiver, WaiverReport
     from pytest_prr.snapshot.collect.fidelity import Fidelity
     from pytest_prr.snapshot.model import Snapshot
-    from pytest_prr.waivers import TagLookup, Waiver, WaiverReport
 
 
 @dataclass
-class ReadinessRun:
-    """What the plugin knows about one account of the run it is part of, in this process.
+class AccountRun:
+    """One account of a run, as this process knows it.
 
     Under pytest-xdist every process has one per account; only the controller's ``results``
     are complete, because workers hand theirs over on the test reports. The document of the
-    whole run (every account) is :class:`pytest_prr.runs.ReadinessRuns`'s.
+    whole run (every account) is :class:`pytest_prr.plugin.state.RunState`'s.
     """
 
     account: Account
@@ -86,7 +94,8 @@ class ReadinessRun:
 
     def open_session(self) -> Any:
         """A boto3 session on the target; read-only in live and endpoint modes."""
-        from pytest_prr.sessions import open_session
+        # boto3 (and moto) load only for a run that reads AWS or an emulator
+        from pytest_prr.accounts.sessions import open_session
 
         return open_session(
             self.account, endpoint_url=self.endpoint_url, read_only=not self.allow_writes
@@ -95,8 +104,7 @@ class ReadinessRun:
     def take_snapshot(self, progress: Callable[[str, int, int], None] | None = None) -> str:
         """Read the account once and store the snapshot where every process can load it;
         return a one-line summary for the terminal."""
-        from pytest_prr.snapshot.model import EMULATOR_GAP
-        from pytest_prr.snapshot.store import save_snapshot
+        # boto3 (and moto) load only for a run that reads AWS or an emulator
         from pytest_prr.snapshot.take import take_snapshot
 
         started = time.monotonic()
@@ -148,11 +156,10 @@ class ReadinessRun:
         """What is known of the target's emulator: pytest-prr's own moto server, with the
         fields it recorded from Lambda's write requests; the emulator behind an endpoint, as
         it names itself; nothing for AWS."""
-        from pytest_prr.emulators import detect_emulator, embedded_moto
-        from pytest_prr.snapshot.collect.fidelity import AWS, Fidelity
 
         if self.account.mode == "moto" and self.endpoint_url is not None:
-            from pytest_prr.motoserver import deployments, recorded
+            # boto3 (and moto) load only for a run that reads AWS or an emulator
+            from pytest_prr.accounts.motoserver import deployments, recorded
 
             url = self.endpoint_url
             return Fidelity.of(embedded_moto(), recorded(url), tuple(deployments(url)))
@@ -191,8 +198,6 @@ class ReadinessRun:
     def snapshot(self) -> Snapshot | None:
         """The run's snapshot, loaded (and its SHA-256 verified) on first use."""
         if self._snapshot is None and self.snapshot_path is not None:
-            from pytest_prr.snapshot.store import load_snapshot
-
             self._snapshot, _ = load_snapshot(self.snapshot_path)
         return self._snapshot
 
@@ -220,44 +225,6 @@ class ReadinessRun:
             for control_id in control_ids
         ]
 
-    def results_for_phase(
-        self, control_ids: Iterable[str], test: str, report: Any, excinfo: Any
-    ) -> list[Result]:
-        """The results one phase (setup, call, teardown) of a test report yields, waivers
-        applied: a waiver naming the test accepts its FAIL as it does a resource's."""
-        exception = excinfo.value if excinfo is not None else None
-        xfail = hasattr(report, "wasxfail")
-        not_applicable = isinstance(exception, NotApplicable)
-        status = phase_status(
-            report.when, report.outcome, exception, not_applicable=not_applicable, xfail=xfail
-        )
-        if status is None:
-            return []
-        if status == "pass":
-            message = ""
-        elif xfail:
-            message = f"expected to fail (xfail): {report.wasxfail}".rstrip(": ")
-        elif not_applicable:
-            message = exception.msg or "not applicable"
-        else:
-            message = describe_exception(exception, report.longreprtext)
-            if report.when != "call":
-                message = f"in {report.when}: {message}"
-        return self.waive(self.results_for(control_ids, test, status, message))
-
-    def results_for_control(self, item: Any, excinfo: Any) -> list[Result]:
-        """A built-in control item's results, one per resource (waivers applied); a crash
-        outside the evaluation is an ERROR for the account rather than a control without
-        results."""
-        from pytest_prr.builtin import ControlFailed, ControlNotEvaluated
-
-        if excinfo is not None and not isinstance(
-            excinfo.value, ControlFailed | ControlNotEvaluated
-        ):
-            message = f"the check crashed: {describe_exception(excinfo.value, '')}"
-            return self.results_for([item.control_id], item.recorded_test, "error", message)
-        return item.results
-
     @property
     def judged_on(self) -> datetime.date:
         """The day attestations and waivers are judged on: the snapshot's, so that a replay
@@ -269,7 +236,6 @@ class ReadinessRun:
         """``results`` with the FAILs a waiver covers turned into ``waived``."""
         if not self.waivers or self.snapshot is None or not results:
             return results
-        from pytest_prr.waivers import apply_waivers
 
         return apply_waivers(results, self.waivers, today=self.judged_on, tags_of=self._tags_of)
 
@@ -277,17 +243,9 @@ class ReadinessRun:
         """The snapshot's function tags, read once per process and only when a tag waiver
         asks: a run's user tests and built-in items all consult them."""
         if self._tags is None:
-            from pytest_prr.waivers import function_tags
-
             assert self.snapshot is not None
             self._tags = function_tags(self.snapshot)
         return self._tags(resource_id)
-
-    def results_for_findings(self, findings: Sequence[Finding]) -> list[Result]:
-        """A built-in control's verdicts, one result per resource, waivers applied."""
-        from pytest_prr.evaluation import results_of
-
-        return self.waive(results_of(findings, account_id=self.account.account_id))
 
     def add_reported(self, reported: Iterable[Mapping[str, Any]]) -> None:
         """Take the results a (possibly remote) test report carried."""
@@ -298,7 +256,6 @@ class ReadinessRun:
         waivers file (or a snapshot to judge tags and the day on)."""
         if self.waivers is None or self.snapshot is None:
             return None
-        from pytest_prr.waivers import report_waivers
 
         return report_waivers(
             self.waivers, self.results, today=self.judged_on, tags_of=self._tags_of
@@ -307,7 +264,6 @@ class ReadinessRun:
 
 def _functions_or_none(snapshot: Snapshot) -> Iterable[Any]:
     """Functions of the regions whose listing succeeded (for a summary, not a verdict)."""
-    from pytest_prr.snapshot.model import is_error
 
     for section in snapshot.data["regions"].values():
         functions = section["lambda"]["functions"]

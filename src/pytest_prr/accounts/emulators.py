@@ -28,6 +28,8 @@ from packaging.version import InvalidVersion, Version
 MOTO = "moto"
 LOCALSTACK = "localstack"
 UNKNOWN = "unknown"
+#: The resource name of functions in the emulator profiles (``catalog/emulators.yaml``).
+FUNCTION_RESOURCE = "lambda:function"
 #: How long detection waits for an endpoint's answer, per probe.
 PROBE_TIMEOUT_S = 5.0
 #: A moto server's dashboard, which no other endpoint serves.

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from pytest_prr.results import Result
+from pytest_prr.results.model import Result
 from pytest_prr.snapshot.model import is_error
 
 if TYPE_CHECKING:
@@ -208,6 +208,7 @@ def _read(path: Path) -> Any:
 
 @functools.cache
 def _validator() -> Any:
+    # the validator loads only when a file is validated
     import jsonschema
 
     schema = json.loads(resources.files(__package__).joinpath("waivers.schema.json").read_text())

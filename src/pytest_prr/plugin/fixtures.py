@@ -1,7 +1,7 @@
 """Fixtures for tests that read the target account. Each skips without --prr-account.
 
 With several ``--prr-account`` options a test that uses any of them runs once per account
-(``pytest_prr.multiaccount`` parametrizes ``_prr_target``), and they return that account's.
+(``pytest_prr.plugin.multiaccount`` parametrizes ``_prr_target``), and they return that account's.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 if TYPE_CHECKING:
     import boto3
 
-    from pytest_prr.accounts import Account
-    from pytest_prr.run import ReadinessRun
+    from pytest_prr.accounts.config import Account
+    from pytest_prr.results.run import AccountRun
     from pytest_prr.snapshot.model import Snapshot
 
 
@@ -26,8 +26,8 @@ def _prr_target(request: pytest.FixtureRequest) -> str | None:
     return getattr(request, "param", None)
 
 
-def _run_of(request: pytest.FixtureRequest, account: str | None) -> ReadinessRun:
-    from pytest_prr.plugin import active_runs
+def _run_of(request: pytest.FixtureRequest, account: str | None) -> AccountRun:
+    from pytest_prr.plugin.state import active_runs  # the engine stays out of `import pytest_prr`
 
     runs = active_runs(request.config)
     assert runs is not None  # prr_account skipped otherwise
@@ -37,7 +37,7 @@ def _run_of(request: pytest.FixtureRequest, account: str | None) -> ReadinessRun
 @pytest.fixture(scope="session")
 def prr_account(request: pytest.FixtureRequest, _prr_target: str | None) -> Account:
     """The account under test: ``name``, ``account_id``, ``regions``, ``mode``."""
-    from pytest_prr.plugin import active_runs
+    from pytest_prr.plugin.state import active_runs  # the engine stays out of `import pytest_prr`
 
     if active_runs(request.config) is None:
         pytest.skip("prr: no account selected; run with --prr-account=NAME")

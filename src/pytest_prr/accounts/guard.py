@@ -136,8 +136,9 @@ def install_read_only_guard(
 ) -> None:
     """Make every client and resource created from ``session`` from now on refuse writes.
 
-    Works for any ``boto3.Session`` (and :class:`~pytest_prr.sessions.TargetSession`), and for
-    clients a user's test creates from it. ``admit`` names the writes of
+    Works for any ``boto3.Session`` (and
+    :class:`~pytest_prr.accounts.sessions.TargetSession`), and for clients a user's test
+    creates from it. ``admit`` names the writes of
     :data:`ADMISSIBLE_WRITES` this session may make (its one purpose: importing findings,
     signing a manifest); every other write is refused as before.
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from pytest_prr.accounts.emulators import MOTO, Emulator, profile_for
 from pytest_prr.catalog import Catalog
 
 SCHEMA_ID = "prr-results/1"
@@ -37,10 +38,15 @@ REQUIREMENT_OUTCOMES: Mapping[str, str] = {
 #: Control statuses that keep a run from being ready for production.
 NOT_READY = ("fail", "error", "not_tested")
 MESSAGE_LIMIT = 2000
+#: The test a built-in control's results name, the same in every run and every account.
+BUILTIN_TEST = "prr::{}"
 
 
 @dataclass(frozen=True)
 class Result:
+    """What one test (a built-in check or a team's own) found about one control for one
+    resource of one account: the one record from the check to every report."""
+
     control_id: str
     resource_id: str
     status: str
@@ -74,39 +80,6 @@ def rollup(statuses: Iterable[str], order: Sequence[str] = CONTROL_ROLLUP) -> st
     if unknown:
         raise ValueError(f"unknown status(es): {', '.join(sorted(unknown))}")
     return next((status for status in order if status in present), "not_tested")
-
-
-def phase_status(
-    when: str,
-    outcome: str,
-    exception: BaseException | None,
-    *,
-    not_applicable: bool,
-    xfail: bool,
-) -> str | None:
-    """What one phase of a test says about its controls; None when it says nothing.
-
-    Fail closed: an exception that is not an assertion (an AWS API error, a bug in the
-    test) is an ERROR, never a FAIL that a reader could mistake for a verdict, and a plain
-    skip records nothing, so the control stays not_tested.
-    """
-    if outcome == "skipped":
-        if not_applicable:
-            return "not_applicable"
-        return "fail" if xfail else None
-    if outcome == "passed":
-        return "pass" if when == "call" else None
-    if when != "call":
-        return "error"
-    if exception is None or isinstance(exception, AssertionError) or _is_pytest_fail(exception):
-        return "fail"
-    return "error"
-
-
-def _is_pytest_fail(exception: BaseException) -> bool:
-    import pytest
-
-    return isinstance(exception, pytest.fail.Exception)
 
 
 def describe_exception(exception: BaseException | None, fallback: str) -> str:
@@ -238,7 +211,6 @@ def emulator_gaps(targets: Iterable[Target]) -> dict[str, dict[str, list[str]]]:
     """control → emulator → what that emulator cannot show of the control, for the
     emulators the targets ran on (a replayed snapshot names the one it was taken on; one
     from before emulators were recorded is taken as moto when it was a moto run)."""
-    from pytest_prr.emulators import MOTO, Emulator, profile_for
 
     found: dict[str, dict[str, list[str]]] = {}
     for target in targets:

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from pytest_prr.api import control_ids
+from pytest_prr.plugin.markers import control_ids
+from pytest_prr.plugin.state import active_runs
 
 #: The hidden fixture every prr fixture depends on; its parameter is the account's name.
 TARGET_FIXTURE = "_prr_target"
@@ -33,8 +34,6 @@ def is_about_an_account(metafunc: pytest.Metafunc) -> bool:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """First of the parametrizations (tryfirst), so the account leads the test's id:
     ``test_x[prod-1]``, which :func:`recorded_test` relies on."""
-    from pytest_prr.plugin import active_runs
-
     runs = active_runs(metafunc.config)
     if runs is None or not is_about_an_account(metafunc):
         return

@@ -1,5 +1,6 @@
-"""The accounts of one pytest session together: one :class:`ReadinessRun` per account, and
-the results document they make as one; no pytest hooks here.
+"""The plugin's state: the accounts of one pytest session (one :class:`AccountRun` each)
+and the results document they make as one, what the controller counted of the test
+reports, and the keys under which pytest's stashes hold them. No hooks here.
 
 A run over several accounts must write the document that ``prr merge`` makes of one run per
 account, so everything here is built by the same functions a single run uses, per account
@@ -15,27 +16,69 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_prr.__about__ import __version__
 from pytest_prr.catalog import Catalog
-from pytest_prr.results import Result, build_document
-from pytest_prr.run import ReadinessRun
-from pytest_prr.waivers import combine_reports
+from pytest_prr.results.model import Result, build_document
+from pytest_prr.results.run import AccountRun
+from pytest_prr.results.waivers import combine_reports
 
 #: ``progress(region, functions_read, functions_total)``, as ``take_snapshot`` reports it.
 Progress = Callable[[str, int, int], None]
 
+#: What a test report carries across xdist: its results, and the account they are about.
+REPORT_KEY = "prr_results"
+REPORT_ACCOUNT_KEY = "prr_account"
+#: On a built-in item's report: its control, evaluated (with or without results).
+REPORT_EVALUATED_KEY = "prr_evaluated"
+#: ``workerinput`` entry: per account name, its moto endpoint and snapshot reference.
+WORKER_RUNS_KEY = "prr_runs"
+
+#: config.stash: the run's state (None: no account selected), the catalog, a stored
+#: snapshot loaded at configure time, the embedded moto server, the dummy-credential
+#: environment of a moto run.
+runs_key = pytest.StashKey["RunState | None"]()
+catalog_key = pytest.StashKey[Catalog]()
+stored_key = pytest.StashKey[tuple[Any, str, bool]]()
+server_key = pytest.StashKey[Any]()
+environment_key = pytest.StashKey[pytest.MonkeyPatch]()
+#: item.stash, per item with controls: the account it runs for (None: the only one) and the
+#: test its results name, fixed at collection, before xdist's loadgroup appends ``@group``
+#: to node ids; and every result its phases made so far, for its ``prr_status``.
+account_key = pytest.StashKey["str | None"]()
+test_key = pytest.StashKey[str]()
+item_results_key = pytest.StashKey[list[Result]]()
+
+
+def active_runs(config: pytest.Config) -> RunState | None:
+    """The readiness runs of this process (one per account), or None when no account was
+    selected."""
+    return config.stash.get(runs_key, None)
+
 
 @dataclass
-class ReadinessRuns:
+class ReportTally:
+    """What the controller counted of the test reports, for the exit status and the
+    terminal: tests that failed without being readiness evidence, and the problems
+    (account ID, test, resource) of failed reports, which pytest has printed already."""
+
+    other_failures: int = 0
+    shown: set[tuple[str | None, str, str]] = field(default_factory=set)
+
+
+@dataclass
+class RunState:
     """The runs of this process, one per ``--prr-account`` in the order given, with the
     catalog they share and, on the controller once the session ends, their document."""
 
-    runs: dict[str, ReadinessRun]
+    runs: dict[str, AccountRun]
     catalog: Catalog
     json_path: Path | None = None
     document: dict[str, Any] | None = None
     #: When :meth:`finish` built the document; the Security Hub findings carry it too.
     generated_at: datetime | None = field(default=None, repr=False)
+    tally: ReportTally = field(default_factory=ReportTally)
 
     @property
     def several(self) -> bool:
@@ -43,10 +86,10 @@ class ReadinessRuns:
         return len(self.runs) > 1
 
     @property
-    def first(self) -> ReadinessRun:
+    def first(self) -> AccountRun:
         return next(iter(self.runs.values()))
 
-    def run_for(self, account: str | None) -> ReadinessRun:
+    def run_for(self, account: str | None) -> AccountRun:
         """The run of the account named ``account``; None names the only account of a run
         over one, the one a test of such a run is about."""
         if account is not None:
@@ -68,7 +111,7 @@ class ReadinessRuns:
         if reported:
             self.run_for(account).add_reported(reported)
 
-    def take_snapshots(self, progress_for: Callable[[ReadinessRun], Progress | None]) -> list[str]:
+    def take_snapshots(self, progress_for: Callable[[AccountRun], Progress | None]) -> list[str]:
         """Read every account that is not a stored snapshot, all at once (each account has
         its own quotas, so one account's reads do not slow another's); return their
         one-line summaries in account order."""
@@ -98,7 +141,7 @@ class ReadinessRuns:
             )
         return self.document
 
-    def account_document(self, run: ReadinessRun) -> dict[str, Any]:
+    def account_document(self, run: AccountRun) -> dict[str, Any]:
         """The document of one account's results alone, dated like the run's: what a run
         over that account would have written (the Security Hub import sends it)."""
         return build_document(

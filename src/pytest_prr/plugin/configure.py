@@ -1,57 +1,32 @@
-"""pytest-prr's pytest hooks, options, marker and fixtures.
-
-Hooks stay thin; the logic lives in plain modules. Without ``--prr-account`` the plugin
-stays out of the way: it only checks the control IDs of tests that use its marker.
-"""
+"""Configuring a readiness run: the options and files checked, each problem a usage
+error in one line before any AWS call, then one run per account started (a live or
+endpoint account first proves who it is through STS) and the run's hooks registered."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_prr.api import MARKER, control_ids
-from pytest_prr.fixtures import _prr_target, prr_account, prr_client, prr_session, prr_snapshot
+from pytest_prr.accounts.config import MOTO, AccountError, read_account_settings
+from pytest_prr.catalog import CatalogError, builtin_catalog
+from pytest_prr.plugin.items import selected_controls
+from pytest_prr.plugin.markers import MARKER
+from pytest_prr.plugin.session import register_run_hooks
+from pytest_prr.plugin.state import RunState, catalog_key, runs_key, stored_key
+from pytest_prr.results.attestations import AttestationError, load_attestations
+from pytest_prr.results.exit_policy import FailOnError, parse_fail_on
+from pytest_prr.results.run import AccountRun
+from pytest_prr.results.waivers import WaiverError, load_waivers
+from pytest_prr.snapshot.store import DigestMissing, SnapshotError, checksum_path, load_snapshot
 
 if TYPE_CHECKING:
-    from pytest_prr.accounts import Account, AccountSettings
+    from pytest_prr.accounts.config import Account, AccountSettings
     from pytest_prr.catalog import Catalog
-    from pytest_prr.runs import ReadinessRuns
 
-__all__ = ["_prr_target", "prr_account", "prr_client", "prr_session", "prr_snapshot"]
-
-HELP_ACCOUNT = (
-    "run readiness controls against account NAME: 'moto' (a mocked account, no AWS needed) "
-    "or a name configured in [tool.prr.accounts.NAME] of pyproject.toml or prr.toml; "
-    "repeat it to run over several accounts (tests then run once per account)"
-)
-HELP_JSON = "write the control-coverage matrix (prr-results/1 JSON) to PATH"
-HELP_HTML = "write a self-contained HTML report (matrix, frameworks, every resource) to PATH"
-HELP_CSV = "write the results as CSV, one row per control and resource, to PATH"
-HELP_MARKDOWN = "write a Markdown readiness checklist (for a pull-request comment) to PATH"
-HELP_EVIDENCE = (
-    "write an evidence bundle to DIR: snapshot, results, JUnit XML, one file per control and "
-    "manifest.json with SHA-256s; check it later with `prr verify DIR`"
-)
-HELP_SIGN_KEY = (
-    "sign the evidence bundle's manifest.json with this PEM private key (Ed25519, ECDSA P-256 "
-    "or RSA 2048+; an encrypted key's passphrase in $PRR_SIGN_KEY_PASSPHRASE), writing "
-    "manifest.json.sig"
-)
-HELP_SIGN_KMS = (
-    "sign the evidence bundle's manifest.json with this asymmetric AWS KMS key of the "
-    "account (id, ARN or alias; ECC_NIST_P256 or RSA): kms:Sign is then the one write "
-    "besides --prr-securityhub-import that pytest-prr makes"
-)
-HELP_SECURITYHUB = (
-    "after the run, send failed and errored resources to AWS Security Hub as ASFF findings "
-    "(BatchImportFindings, a write pytest-prr makes only when asked)"
-)
-HELP_WAIVERS = (
-    "YAML file of waivers (risk acceptances): a FAIL of a control on the resources, or from "
-    "the tests, a waiver names becomes 'waived' until the waiver expires"
-)
 #: Options that write one account's files, which a run over several accounts cannot.
 SINGLE_ACCOUNT_OPTIONS = (("prr_snapshot_out", "snapshot file"), ("prr_evidence", "bundle"))
 #: Options that write what a run found, so they need a run (an account or a snapshot).
@@ -64,117 +39,11 @@ OUTPUT_OPTIONS = (
     "prr_snapshot_out",
     "prr_securityhub_import",
 )
-HELP_CATALOG = "YAML file(s) of your own controls, added to the built-in catalog"
-HELP_ATTESTATIONS = "YAML file of attestations for the process controls (PRC-*)"
-HELP_WORKLOAD = (
-    "the workload this run is about: only attestations whose scope is this workload count "
-    "(without it, any attestation counts and the run warns)"
-)
-HELP_SNAPSHOT_OUT = "save the account snapshot to PATH (and its SHA-256 to PATH.sha256)"
-HELP_SNAPSHOT = "evaluate the snapshot stored at PATH, without any AWS access"
-HELP_SNAPSHOT_UNVERIFIED = (
-    "evaluate a --prr-snapshot whose PATH.sha256 is missing, so that nothing shows it unaltered "
-    "(the results record snapshot_verified: false)"
-)
-HELP_ALLOW_WRITES = (
-    "let prr_session clients make write calls in live and endpoint modes (logged; "
-    "by default every non-read operation is refused before it is sent)"
-)
-HELP_TEMPLATE = (
-    "deploy the SAM, CloudFormation or `cdk synth` template at PATH into the embedded moto "
-    "account and run the readiness controls on it, before it ships (repeatable; implies "
-    "--prr-account=moto)"
-)
-HELP_TEMPLATE_PARAM = "a template parameter value, KEY=VALUE (repeatable; wins over files)"
-HELP_TEMPLATE_PARAMS = (
-    "a file of template parameter values: CloudFormation's parameters JSON, "
-    '{"Parameters": {...}}, or samconfig.toml'
-)
-HELP_CONTROLS = "built-in controls to run: comma-separated IDs or globs, e.g. SEC-*,IAM-02"
-HELP_NO_BUILTIN = "run only your own tests, none of the built-in controls"
-
-runs_key = pytest.StashKey["ReadinessRuns | None"]()
-catalog_key = pytest.StashKey["Catalog"]()
-stored_key = pytest.StashKey[tuple[Any, str, bool]]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("prr", "production readiness (pytest-prr)")
-    group.addoption(
-        "--prr-account", action="append", dest="prr_accounts", metavar="NAME", help=HELP_ACCOUNT
-    )
-    group.addoption("--prr-json", dest="prr_json", metavar="PATH", help=HELP_JSON)
-    group.addoption("--prr-html", dest="prr_html", metavar="PATH", help=HELP_HTML)
-    group.addoption("--prr-csv", dest="prr_csv", metavar="PATH", help=HELP_CSV)
-    group.addoption("--prr-markdown", dest="prr_markdown", metavar="PATH", help=HELP_MARKDOWN)
-    group.addoption("--prr-evidence", dest="prr_evidence", metavar="DIR", help=HELP_EVIDENCE)
-    group.addoption("--prr-sign-key", dest="prr_sign_key", metavar="PEM", help=HELP_SIGN_KEY)
-    group.addoption("--prr-sign-kms", dest="prr_sign_kms", metavar="KEY", help=HELP_SIGN_KMS)
-    group.addoption(
-        "--prr-securityhub-import",
-        action="store_true",
-        dest="prr_securityhub_import",
-        help=HELP_SECURITYHUB,
-    )
-    group.addoption(
-        "--prr-snapshot-out", dest="prr_snapshot_out", metavar="PATH", help=HELP_SNAPSHOT_OUT
-    )
-    group.addoption("--prr-snapshot", dest="prr_snapshot", metavar="PATH", help=HELP_SNAPSHOT)
-    group.addoption(
-        "--prr-snapshot-unverified",
-        action="store_true",
-        dest="prr_snapshot_unverified",
-        help=HELP_SNAPSHOT_UNVERIFIED,
-    )
-    group.addoption("--prr-controls", dest="prr_controls", metavar="IDS", help=HELP_CONTROLS)
-    group.addoption(
-        "--prr-fail-on",
-        dest="prr_fail_on",
-        metavar="STATUSES",
-        help="which controls make the run exit 1, whatever pytest thought of their tests (an "
-        "xfail included): STATUS[:SEVERITY],... with STATUS fail, error or not_tested and the "
-        "lowest SEVERITY; default fail,error; 'none' for a report-only run",
-    )
-    group.addoption(
-        "--prr-no-builtin", action="store_true", dest="prr_no_builtin", help=HELP_NO_BUILTIN
-    )
-    group.addoption(
-        "--prr-allow-writes", action="store_true", dest="prr_allow_writes", help=HELP_ALLOW_WRITES
-    )
-    group.addoption(
-        "--prr-template", action="append", dest="prr_templates", metavar="PATH", help=HELP_TEMPLATE
-    )
-    group.addoption(
-        "--prr-template-param",
-        action="append",
-        dest="prr_template_params",
-        metavar="KEY=VALUE",
-        default=[],
-        help=HELP_TEMPLATE_PARAM,
-    )
-    group.addoption(
-        "--prr-template-params",
-        action="append",
-        dest="prr_template_param_files",
-        metavar="FILE",
-        default=[],
-        help=HELP_TEMPLATE_PARAMS,
-    )
-    parser.addini("prr_template", HELP_TEMPLATE, type="paths", default=[])
-    parser.addini("prr_catalog", HELP_CATALOG, type="paths", default=[])
-    parser.addini("prr_attestations", HELP_ATTESTATIONS, type="paths", default=[])
-    parser.addini("prr_workload", HELP_WORKLOAD, type="string", default="")
-    parser.addini("prr_waivers", HELP_WAIVERS, type="paths", default=[])
-
-
-def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from pytest_prr import hooks
-
-    pluginmanager.add_hookspecs(hooks)
-
-
-@pytest.hookimpl(tryfirst=True)  # before junitxml's, which reads the JUnit path it may set
-def pytest_configure(config: pytest.Config) -> None:
+def configure(config: pytest.Config) -> None:
+    """Check the options and files, and start the runs of the accounts selected; a plain
+    run (no account, no stored snapshot) gets nothing but the marker."""
     config.addinivalue_line(
         "markers",
         f"{MARKER}(*control_ids): the test is evidence for these readiness controls; "
@@ -195,7 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
     stored = config.option.prr_snapshot
     _check_signing_options(config)
     if config.getini("prr_catalog") or names or stored:
-        _catalog(config)
+        catalog_of(config)
     if config.option.prr_snapshot_unverified and not stored:
         raise pytest.UsageError("--prr-snapshot-unverified applies to --prr-snapshot=PATH only")
     if stored and names:
@@ -245,6 +114,7 @@ def _prepare_templates(config: pytest.Config, paths: list[Path], region: str) ->
     resource and the problem."""
     if not paths or hasattr(config, "workerinput"):
         return []
+    # the deployer (SAM translator, moto) loads only for a template
     from pytest_prr.deploy import TemplateError, prepare_all
 
     files = [Path(file) for file in config.option.prr_template_param_files]
@@ -259,8 +129,6 @@ def _junit_for_the_bundle(config: pytest.Config) -> None:
     of users' tests against it. Without ``--junitxml`` it is written to a scratch file."""
     if config.option.xmlpath or hasattr(config, "workerinput"):
         return
-    import shutil
-    import tempfile
 
     scratch = tempfile.mkdtemp(prefix="prr-junit-")
     config.add_cleanup(lambda: shutil.rmtree(scratch, ignore_errors=True))
@@ -282,11 +150,9 @@ def _check_signing_options(config: pytest.Config) -> None:
             )
 
 
-def _catalog(config: pytest.Config) -> Catalog:
+def catalog_of(config: pytest.Config) -> Catalog:
     """The catalog, loaded once per process; a bad user file stops the run at start."""
     if catalog_key not in config.stash:
-        from pytest_prr.catalog import CatalogError, builtin_catalog
-
         catalog = builtin_catalog()
         try:
             for path in config.getini("prr_catalog"):
@@ -298,7 +164,6 @@ def _catalog(config: pytest.Config) -> Catalog:
 
 
 def _settings(config: pytest.Config) -> AccountSettings:
-    from pytest_prr.accounts import AccountError, read_account_settings
 
     try:
         return read_account_settings(config.rootpath)
@@ -307,7 +172,6 @@ def _settings(config: pytest.Config) -> AccountSettings:
 
 
 def _account(settings: AccountSettings, name: str) -> Account:
-    from pytest_prr.accounts import AccountError
 
     try:
         return settings.resolve(name)
@@ -317,7 +181,6 @@ def _account(settings: AccountSettings, name: str) -> Account:
 
 def _check_several_accounts(config: pytest.Config, accounts: list[Account]) -> None:
     """Refuse what a run over several accounts cannot do, before anything is read."""
-    from pytest_prr.accounts import MOTO
 
     for option, what in SINGLE_ACCOUNT_OPTIONS:
         if getattr(config.option, option):
@@ -354,7 +217,6 @@ def _check_several_accounts(config: pytest.Config, accounts: list[Account]) -> N
 def _stored_account(config: pytest.Config, path: str) -> Account:
     """The account a stored snapshot was taken of; loading it checks the file against its
     ``PATH.sha256``, without which it is refused unless ``--prr-snapshot-unverified``."""
-    from pytest_prr.snapshot.store import DigestMissing, SnapshotError, checksum_path, load_snapshot
 
     location = config.invocation_params.dir / path
     unverified = config.option.prr_snapshot_unverified
@@ -384,20 +246,14 @@ def _start_runs(
 ) -> None:
     """One run per account, sharing the catalog, tunables, attestations and waivers; each
     live or endpoint account proves who it is (STS) before anything runs."""
-    from pytest_prr.catalog import CatalogError
-    from pytest_prr.run import ReadinessRun
-    from pytest_prr.runs import ReadinessRuns
 
-    catalog = _catalog(config)
+    catalog = catalog_of(config)
     try:
         tunables = catalog.tunables(settings.tunables, settings.tunables_origin)
     except CatalogError as error:
         raise pytest.UsageError(f"prr: {error}") from error
     if not config.option.prr_no_builtin:
-        from pytest_prr.builtin import selected_controls
-
         selected_controls(catalog, config.option.prr_controls)
-    from pytest_prr.exit_policy import FailOnError, parse_fail_on
 
     try:
         parse_fail_on(config.option.prr_fail_on)
@@ -405,9 +261,9 @@ def _start_runs(
         raise pytest.UsageError(f"prr: {error}") from error
     attestations = _attestations(config, catalog)
     waivers = _waivers(config, catalog)
-    runs = ReadinessRuns(
+    runs = RunState(
         runs={
-            account.name: ReadinessRun(
+            account.name: AccountRun(
                 account=account,
                 catalog=catalog,
                 tunables=tunables,
@@ -430,7 +286,6 @@ def _start_runs(
             _path_option(config, "prr_snapshot"), *config.stash[stored_key]
         )
     config.stash[runs_key] = runs
-    from pytest_prr.runhooks import register_run_hooks
 
     if not hasattr(config, "workerinput"):
         for account in accounts:
@@ -440,7 +295,6 @@ def _start_runs(
 
 
 def _attestations(config: pytest.Config, catalog: Catalog) -> list[Any]:
-    from pytest_prr.attestations import AttestationError, load_attestations
 
     attested = [control.id for control in catalog if control.automation == "attested"]
     try:
@@ -454,7 +308,6 @@ def _attestations(config: pytest.Config, catalog: Catalog) -> list[Any]:
 
 
 def _waivers(config: pytest.Config, catalog: Catalog) -> list[Any] | None:
-    from pytest_prr.waivers import WaiverError, load_waivers
 
     paths = config.getini("prr_waivers")
     if len(paths) > 1:
@@ -467,41 +320,10 @@ def _waivers(config: pytest.Config, catalog: Catalog) -> list[Any] | None:
 
 def _verify_identity(account: Any) -> str:
     """The caller ARN that proved to be ``account``'s: the results name who read it."""
-    from pytest_prr.accounts import AccountError
-    from pytest_prr.sessions import open_session, verify_identity
+    # boto3 (and moto) load only for a run that reads AWS or an emulator
+    from pytest_prr.accounts.sessions import open_session, verify_identity
 
     try:
         return verify_identity(open_session(account), account)
     except AccountError as error:
         raise pytest.UsageError(f"prr: {error}") from error
-
-
-def active_runs(config: pytest.Config) -> ReadinessRuns | None:
-    """The readiness runs of this process (one per account), or None when no account was
-    selected."""
-    return config.stash.get(runs_key, None)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector) -> Any:
-    """Turn a test that names an unknown control into a collection error for its file."""
-    report = yield
-    if report.passed:
-        unknown = [
-            (item.nodeid, control_id)
-            for item in report.result
-            if isinstance(item, pytest.Item)
-            for control_id in control_ids(item)
-            if control_id not in _catalog(collector.config)
-        ]
-        if unknown:
-            catalog = _catalog(collector.config)
-            report.outcome = "failed"
-            report.longrepr = "\n".join(
-                f"prr: {nodeid} names unknown control {control_id!r}; "
-                f"did you mean {', '.join(catalog.suggest(control_id)) or 'none close'}? "
-                "(`prr catalog` lists every control)"
-                for nodeid, control_id in unknown
-            )
-            report.result = []
-    return report

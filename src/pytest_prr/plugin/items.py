@@ -12,14 +12,18 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from _pytest._code.code import ExceptionChainRepr, ReprEntry, ReprFileLocation, ReprTraceback
 
-from pytest_prr.api import MARKER
+from pytest_prr.checks.evaluation import builtin_controls, evaluate_control
+from pytest_prr.plugin.markers import MARKER
+from pytest_prr.plugin.multiaccount import account_marks
+from pytest_prr.results.model import BUILTIN_TEST
 
 if TYPE_CHECKING:
     from pytest_prr.catalog import Catalog
-    from pytest_prr.results import Result
-    from pytest_prr.run import ReadinessRun
-    from pytest_prr.runs import ReadinessRuns
+    from pytest_prr.plugin.state import RunState
+    from pytest_prr.results.model import Result
+    from pytest_prr.results.run import AccountRun
 
 PROBLEMS = ("fail", "error")
 
@@ -53,7 +57,7 @@ class ControlNotEvaluated(Exception):
 
 class ControlItem(pytest.Item):
     """One built-in control evaluated over the snapshot of one account's run, through the
-    evaluation ``prr verify`` repeats (:func:`pytest_prr.evaluation.evaluate_control`).
+    evaluation ``prr verify`` repeats (:func:`pytest_prr.checks.evaluation.evaluate_control`).
 
     The evaluation runs in the setup phase: a control whose problems are only resources it
     could not evaluate is then a pytest ERROR (``<error>`` in the JUnit XML), one that found
@@ -61,7 +65,7 @@ class ControlItem(pytest.Item):
     matrix says.
     """
 
-    def __init__(self, *, control_id: str, run: ReadinessRun, **kwargs: Any) -> None:
+    def __init__(self, *, control_id: str, run: AccountRun, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.control_id = control_id
         self.run = run
@@ -69,7 +73,6 @@ class ControlItem(pytest.Item):
         self.add_marker(getattr(pytest.mark, MARKER)(control_id))
 
     def setup(self) -> None:
-        from pytest_prr.evaluation import evaluate_control
 
         snapshot = self.run.snapshot
         assert snapshot is not None
@@ -80,7 +83,7 @@ class ControlItem(pytest.Item):
             attestations=self.run.attestations,
             workload=self.run.workload,
         )
-        self.results = self.run.results_for_findings(findings)
+        self.results = self.run.waive(findings)
         statuses = {result.status for result in self.results}
         if "error" in statuses and "fail" not in statuses:
             raise ControlNotEvaluated(self._problems())
@@ -107,14 +110,13 @@ class ControlItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ControlFailed | ControlNotEvaluated):
-            return str(excinfo.value)
+            return problems_repr(str(self.path), str(excinfo.value))
         return super().repr_failure(excinfo, style=style)
 
     @property
     def recorded_test(self) -> str:
         """The test its results name: the same for every account (their account IDs tell
         them apart), as a run over one account names it."""
-        from pytest_prr.evaluation import BUILTIN_TEST
 
         return BUILTIN_TEST.format(self.control_id)
 
@@ -122,10 +124,26 @@ class ControlItem(pytest.Item):
         return self.path, None, f"prr built-in control {self.control_id}"
 
 
+def problems_repr(path: str, problems: str) -> ExceptionChainRepr:
+    """A control's problems as pytest shows them: the lines as they are, no traceback, and
+    only the headline as the crash message.
+
+    A plain string would do in the failures section, but pytest repeats a string report
+    whole in its short summary on CI and under ``-vv``, so every resource would be printed
+    twice; the crash message is what the summary and JUnit's ``message`` attribute show. The
+    chain form also crosses xdist intact.
+    """
+    lines = problems.splitlines()
+    entry = ReprEntry(
+        lines=lines, reprfuncargs=None, reprlocals=None, reprfileloc=None, style="value"
+    )
+    crash = ReprFileLocation(path=path, lineno=0, message=lines[0])
+    return ExceptionChainRepr([(ReprTraceback([entry], None, "value"), crash, None)])
+
+
 def selected_controls(catalog: Catalog, patterns: str | None) -> list[str]:
     """The built-in controls ``--prr-controls`` selects; a usage error for a pattern that
     matches none, checked when the run is configured, before any AWS call."""
-    from pytest_prr.evaluation import builtin_controls
 
     selected, unmatched = select_controls(builtin_controls(catalog), patterns)
     if unmatched:
@@ -136,14 +154,13 @@ def selected_controls(catalog: Catalog, patterns: str | None) -> list[str]:
     return selected
 
 
-def control_items(session: pytest.Session, runs: ReadinessRuns, patterns: str | None) -> list[Any]:
+def control_items(session: pytest.Session, runs: RunState, patterns: str | None) -> list[Any]:
     """The built-in items of this run, in catalog order (the same in every xdist worker).
 
     With several accounts each control is an item per account, account after account:
     ``prr::SEC-01[prod]``, named so that ``-k prod`` selects one account's items, and in the
     account's ``xdist_group`` so that ``--dist loadgroup`` keeps an account on one worker.
     """
-    from pytest_prr.multiaccount import account_marks
 
     selected = selected_controls(runs.catalog, patterns)
     items = []

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import boto3
 
-    from pytest_prr.accounts import Account
+    from pytest_prr.accounts.config import Account
 
 
 def pytest_prr_seed_account(session: boto3.Session, account: Account) -> None:
