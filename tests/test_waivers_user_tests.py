@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from conftest import Project
 from pytest_prr.catalog import builtin_catalog
 from pytest_prr.results.model import Result
+from pytest_prr.results.waiver_sections import combine_reports
 from pytest_prr.results.waivers import (
     Waiver,
     WaiverError,
     apply_waivers,
-    combine_reports,
     load_waivers,
     node_id_matches,
     report_waivers,

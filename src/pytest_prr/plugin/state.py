@@ -22,7 +22,7 @@ from pytest_prr.__about__ import __version__
 from pytest_prr.catalog import Catalog
 from pytest_prr.results.model import Result, build_document
 from pytest_prr.results.run import AccountRun
-from pytest_prr.results.waivers import combine_reports
+from pytest_prr.results.waiver_sections import combine_reports
 
 #: ``progress(region, functions_read, functions_total)``, as ``take_snapshot`` reports it.
 Progress = Callable[[str, int, int], None]

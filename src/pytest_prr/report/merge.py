@@ -36,7 +36,7 @@ from pytest_prr.results.model import (
     summarize,
     timestamp,
 )
-from pytest_prr.results.waivers import combine_reports
+from pytest_prr.results.waiver_sections import combine_reports
 
 #: The top-level sections a merge rebuilds or carries over.
 KNOWN_SECTIONS = frozenset(
