@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_prr.commands.outputs import OutputRefused, add_force, check_outputs, command_parser
-from pytest_prr.report.json_document import write_document
-from pytest_prr.report.merge import MergeError, merge_documents
+from pytest_prr.report.merge import DocumentMerger, MergeError
 
 
 def register(commands: Any) -> None:
@@ -45,12 +44,14 @@ def _merge_command(args: argparse.Namespace) -> int:
     try:
         _refuse_repeated(args.inputs)
         check_outputs([args.output], args.inputs, force=args.force)
-        documents = {str(path): _read(path) for path in args.inputs}
-        merged = merge_documents(documents, allow_overlap=args.allow_overlap)
+        with DocumentMerger(allow_overlap=args.allow_overlap) as merger:
+            for path in args.inputs:
+                # One at a time: an organization's documents do not fit in memory together.
+                merger.add(str(path), _read(path))
+            merged = merger.write(args.output)
     except (MergeError, OutputRefused) as error:
         print(f"prr merge: {error}", file=sys.stderr)
         return 2
-    write_document(merged, args.output)
     summary = merged["summary"]
     print(
         f"prr merge: {len(args.inputs)} documents, {len(merged['targets'])} targets, "
