@@ -30,7 +30,10 @@ def harness() -> Iterator[SimpleNamespace]:
     with pytest.MonkeyPatch.context() as patch:
         patch.syspath_prepend(str(BENCHMARKS))
         yield SimpleNamespace(
-            **{name: importlib.import_module(name) for name in ("bench", "seeder", "report")}
+            **{
+                name: importlib.import_module(name)
+                for name in ("bench", "seeder", "report", "merge_bench")
+            }
         )
 
 
@@ -176,3 +179,17 @@ def test_a_paced_snapshot_through_the_simulator(harness, account, tmp_path) -> N
     }
     table = harness.report.render_table(json.loads(json.dumps(document)))
     assert f"| {FUNCTIONS} | " in table and "| lambda:GetFunction | 1.000 |" in table
+
+
+def test_the_merge_benchmark(harness, tmp_path) -> None:
+    """Three member accounts of two functions, merged once: the shards are real documents
+    of every built-in control, and the merge is measured."""
+    out = tmp_path / "merge.json"
+    options = ["--accounts", "3", "--functions", "2", "--variants", "2", "--runs", "1"]
+    harness.merge_bench.main([*options, "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert (result["shards"], result["targets"]) == (3, 3)
+    assert result["resource_entries"] > 3 * 2 * 40
+    [measured] = result["merge"].values()
+    assert measured["peak_rss_mb"] > 20 and measured["wall_s"] > 0
+    assert result["outputs_equal"] is True
