@@ -1,4 +1,5 @@
-"""``prr guardrails``: write out the SCP, permissions boundary and conformance pack.
+"""``prr guardrails``: write out the SCP, permissions boundary, conformance pack and the
+member-role StackSet template.
 
 Export never silently replaces a file a team has edited (a boundary widened for its
 functions, a pack with regional rules removed): a file that differs from the packaged one
@@ -22,7 +23,7 @@ def register(commands: Any) -> None:
         commands,
         "guardrails",
         statuses={0: "done", 1: "files differ from the packaged ones; nothing written"},
-        help="the SCP, permissions boundary and conformance pack for GOV/IAM-04",
+        help="the SCP, boundary and conformance pack for GOV/IAM-04; the organization member role",
     )
     actions = guardrails.add_subparsers(title="actions", required=True, metavar="ACTION")
     export = actions.add_parser("export", help="write the guardrail files into DIR")

@@ -3,7 +3,9 @@
 A failed GOV or IAM-04 control is fixed by deploying a guardrail, not by changing a
 function. Shipping reviewed, tested artifacts beside the checks means the fix a team deploys
 is the one the checks were proven to credit (``tests/test_guardrails.py`` deploys each into
-moto and turns its controls from FAIL to PASS).
+moto and turns its controls from FAIL to PASS). Beside them ships what an organization
+deploys for pytest-prr itself: the read-only role it assumes in each member account, whose
+permissions ``tests/test_guardrails_member_role.py`` holds to exactly the snapshot's reads.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import yaml
 
 #: The file that maps the conformance pack's rules to controls and names the pack.
 PACK_MAPPING = "conformance-pack-lambda-prr.controls.yaml"
+#: The CloudFormation template of the role pytest-prr assumes in each member account of an
+#: organization, for a service-managed StackSet.
+MEMBER_ROLE = "stackset-member-role-prr.yaml"
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ ARTIFACTS = (
     Artifact("permission-boundary-lambda.json", "IAM permissions boundary", ("IAM-04",)),
     Artifact("conformance-pack-lambda-prr.yaml", "AWS Config conformance pack", ("GOV-04",)),
     Artifact(PACK_MAPPING, "conformance pack rules -> controls", ("GOV-04",)),
+    Artifact(MEMBER_ROLE, "StackSet template: pytest-prr's read-only member role", ()),
     Artifact("README.md", "how to deploy them", ()),
 )
 
