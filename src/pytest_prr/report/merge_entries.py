@@ -8,8 +8,8 @@ entries), its status's place in the roll-up, where its text is, and the waiver i
 if any. The merged document reads the entries back one control at a time as it is written.
 
 Merging 200 member accounts of 20 functions (195,000 entries, ``benchmarks/merge_bench.py``)
-peaked at 410 MB with every document parsed, 200 MB with each entry's text kept in memory,
-and 106 MB like this.
+peaked at 402 MB with every document parsed, about 200 MB with each entry's text kept in
+memory, and 103 MB like this.
 """
 
 from __future__ import annotations
