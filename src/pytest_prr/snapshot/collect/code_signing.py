@@ -30,7 +30,7 @@ from typing import Any
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.model import ERROR_KEY, UNIMPLEMENTED, error_marker, is_error
 
-LISTINGS = ("lambda:ListCodeSigningConfigs", "lambda:ListFunctionsByCodeSigningConfig")
+FUNCTIONS_BY_CONFIG = "lambda:ListFunctionsByCodeSigningConfig"
 #: Error codes of a listing the caller is not allowed: the per-function read may be.
 REFUSED = frozenset({"AccessDeniedException", "AccessDenied"})
 #: ``code_signing_read["path"]``: every function placed by the listings; the functions they
@@ -140,7 +140,7 @@ def _annotated(marker: Mapping[str, Any], note: str) -> dict[str, Any]:
 def _listed_twice(function_arn: str, first: str, second: str) -> dict[str, Any]:
     """A function can have one config; two listing it means they changed while read."""
     return error_marker(
-        LISTINGS[1],
+        FUNCTIONS_BY_CONFIG,
         "InconsistentListing",
         f"{function_arn} is listed by both {first} and {second}: the configs changed while "
         "they were read; take the snapshot again",
