@@ -42,9 +42,17 @@ class SimulatorProcess:
     """``simulator.py`` in a child process, so that its work does not share the GIL (or
     the memory) of what is measured."""
 
-    def __init__(self, upstream: str, latency_ms: float, limits: list[str] | None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        latency_ms: float,
+        limits: list[str] | None,
+        code_signing_configs: Path | None = None,
+    ) -> None:
         command = [PYTHON, str(HERE / "simulator.py"), "--upstream", upstream]
         command += ["--latency-ms", str(latency_ms)]
+        if code_signing_configs is not None:
+            command += ["--code-signing-configs", str(code_signing_configs)]
         if limits is None:
             command.append("--no-limits")
         else:
@@ -73,6 +81,9 @@ class SimulatorProcess:
         )
         client.list_functions(FunctionVersion="ALL", MaxItems=1)
         client.list_event_source_mappings(MaxItems=1)
+        for config in client.list_code_signing_configs(MaxItems=1)["CodeSigningConfigs"]:
+            arn = config["CodeSigningConfigArn"]
+            client.list_functions_by_code_signing_config(CodeSigningConfigArn=arn, MaxItems=1)
         self.reset()
 
     def reset(self) -> None:
@@ -170,10 +181,12 @@ def bench_size(size: int, options: argparse.Namespace, workdir: Path) -> dict[st
     simulators: list[SimulatorProcess] = []
     try:
         started = time.monotonic()
-        seed(upstream, size, options.seed)
+        _, configs = seed(upstream, size, options.seed)
         seeded_s = time.monotonic() - started
-        limited = SimulatorProcess(upstream, options.latency_ms, options.limit)
-        unlimited = SimulatorProcess(upstream, options.latency_ms, None)
+        signing = workdir / f"code-signing-{size}.json"
+        signing.write_text(json.dumps(configs))
+        limited = SimulatorProcess(upstream, options.latency_ms, options.limit, signing)
+        unlimited = SimulatorProcess(upstream, options.latency_ms, None, signing)
         simulators += [limited, unlimited]
         for simulator in simulators:
             simulator.warm()

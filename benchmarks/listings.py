@@ -10,6 +10,12 @@ page: the client sees AWS's paging and AWS's latency, not moto's CPU.
 
 ``ListFunctionUrlConfigs`` moto does not implement at all; :func:`function_url_configs`
 answers it from moto's ``GetFunctionUrlConfig``, as AWS would for what moto holds.
+
+Code signing configs moto does not implement either: it keeps only the
+``CodeSigningConfigArn`` each function was created with. :class:`CodeSigningConfigs` serves
+the configs the seeder made (``ListCodeSigningConfigs``, up to 10,000 a page as AWS
+documents) and, for each, the functions moto says use it (``ListFunctionsByCodeSigningConfig``,
+read from moto's ``GetFunctionCodeSigningConfig`` of every function once, until a write).
 """
 
 from __future__ import annotations
@@ -18,12 +24,18 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 #: Operation -> (result key, AWS's largest page).
 PAGED = {
     "lambda:ListFunctions": ("Functions", 50),
     "lambda:ListEventSourceMappings": ("EventSourceMappings", 100),
+}
+#: Operation -> (result key, largest page). AWS documents 10,000 configs a page, and no page
+#: size for the functions of a config: 50, as ListFunctions, can only overstate its calls.
+CODE_SIGNING = {
+    "lambda:ListCodeSigningConfigs": ("CodeSigningConfigs", 10_000),
+    "lambda:ListFunctionsByCodeSigningConfig": ("FunctionArns", 50),
 }
 LATEST = "$LATEST"
 #: How moto's Lambda answers for a function it does not have, as opposed to a function
@@ -47,11 +59,9 @@ class Listings:
 
     def page(self, operation: str, region: str, target: str, headers: Mapping[str, str]) -> Answer:
         """One page of ``operation`` (a key of :data:`PAGED`), as AWS would answer it."""
-        result_key, page_size = PAGED[operation]
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query))
-        start = int(query.pop("Marker", None) or 0)
-        size = min(int(query.pop("MaxItems", None) or page_size), page_size)
+        marker, max_items = query.pop("Marker", None), query.pop("MaxItems", None)
         key = (operation, region, parts.path, *sorted(f"{k}={v}" for k, v in query.items()))
         with self._lock:
             if key not in self._cache:
@@ -60,10 +70,7 @@ class Listings:
                     return listing
                 self._cache[key] = listing
             items = self._cache[key]
-        document: dict[str, Any] = {result_key: items[start : start + size]}
-        if start + size < len(items):
-            document["NextMarker"] = str(start + size)
-        return 200, [("Content-Type", "application/json")], json.dumps(document).encode()
+        return page_of(items, PAGED[operation], marker, max_items)
 
     def _read(
         self, operation: str, path: str, query: dict[str, str], headers: Mapping[str, str]
@@ -95,6 +102,77 @@ class Listings:
         if status != 200:
             return status, reply_headers, reply
         return json.loads(reply)[key]
+
+
+def page_of(
+    items: list[Any], paging: tuple[str, int], marker: str | None, max_items: str | None
+) -> Answer:
+    """The page of ``items`` after ``marker`` (an index), of at most ``max_items`` and the
+    operation's largest page, as AWS answers it: ``NextMarker`` while more are left."""
+    result_key, page_size = paging
+    start = int(marker or 0)
+    size = min(int(max_items or page_size), page_size)
+    document: dict[str, Any] = {result_key: items[start : start + size]}
+    if start + size < len(items):
+        document["NextMarker"] = str(start + size)
+    return 200, [("Content-Type", "application/json")], json.dumps(document).encode()
+
+
+class CodeSigningConfigs:
+    """The account's code signing configs, and the functions moto says use each."""
+
+    def __init__(self, configs: list[dict[str, Any]], forward: Forward) -> None:
+        self._configs = {config["CodeSigningConfigArn"]: config for config in configs}
+        self._forward = forward
+        self._lock = threading.Lock()
+        self._functions: dict[str, dict[str, list[str]]] = {}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._functions.clear()
+
+    def answer(
+        self, operation: str, region: str, target: str, headers: Mapping[str, str]
+    ) -> Answer:
+        """One page of ``operation`` (a key of :data:`CODE_SIGNING`), as AWS answers it."""
+        parts = urlsplit(target)
+        query = dict(parse_qsl(parts.query))
+        paging = CODE_SIGNING[operation], query.get("Marker"), query.get("MaxItems")
+        if operation == "lambda:ListCodeSigningConfigs":
+            configs = [c for arn, c in self._configs.items() if arn.split(":")[3] == region]
+            return page_of(configs, *paging)
+        arn = unquote(parts.path).split("/code-signing-configs/", 1)[1].removesuffix("/functions")
+        if arn not in self._configs:
+            body = {"Type": "User", "message": f"The code signing config {arn} is not found."}
+            error = [("Content-Type", "application/json")]
+            error.append(("x-amzn-ErrorType", "ResourceNotFoundException"))
+            return 404, error, json.dumps(body).encode()
+        with self._lock:
+            if region not in self._functions:
+                using = self._read(headers)
+                if isinstance(using, tuple):
+                    return using
+                self._functions[region] = using
+            functions = self._functions[region].get(arn, [])
+        return page_of(functions, *paging)
+
+    def _read(self, headers: Mapping[str, str]) -> dict[str, list[str]] | Answer:
+        """Function ARNs by the config each was created with, from moto (the Region is the
+        request's, in its credential scope)."""
+        status, reply_headers, reply = self._forward("GET", "/2015-03-31/functions/", headers, b"")
+        if status != 200:
+            return status, reply_headers, reply
+        using: dict[str, list[str]] = {}
+        for function in json.loads(reply)["Functions"]:
+            name = quote(function["FunctionName"], safe="")
+            target = f"/2020-06-30/functions/{name}/code-signing-config"
+            status, reply_headers, reply = self._forward("GET", target, headers, b"")
+            if status != 200:
+                return status, reply_headers, reply
+            arn = json.loads(reply).get("CodeSigningConfigArn")
+            if arn:
+                using.setdefault(arn, []).append(function["FunctionArn"])
+        return using
 
 
 def function_url_configs(forward: Forward, target: str, headers: Mapping[str, str]) -> Answer:

@@ -7,13 +7,17 @@ of their own, inline and managed policies (a few too broad), permission boundari
 (some missing), runtimes (some deprecated), tracing, dead-letter queues, reserved
 concurrency, function URLs (some public), resource policies, published versions and
 aliases, SQS event sources, EventBridge rules, SNS subscriptions, async invoke configs,
-error and throttle alarms, and log groups with and without retention.
+error and throttle alarms, log groups with and without retention, and code signing configs
+(some enforcing, some only warning) trusting an AWS Signer profile.
 
-Only real boto3 calls are made, as a deployment would make them.
+Only real boto3 calls are made, as a deployment would make them. moto has no code signing
+configs: it keeps the ``CodeSigningConfigArn`` that ``CreateFunction`` names, and the configs
+themselves are returned by :func:`seed` for the simulator to serve (``listings.py``).
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import random
@@ -36,6 +40,9 @@ RUNTIMES = (
     ("python3.9", 10),
     ("nodejs16.x", 10),
 )
+#: Code signing configs: name, UntrustedArtifactOnDeployment, share of the functions using it.
+CODE_SIGNING = (("release", "Enforce", 0.2), ("legacy", "Warn", 0.05))
+SIGNING_PROFILE = "release"
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 XRAY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -83,6 +90,7 @@ class FunctionPlan:
     alarms: tuple[str, ...]
     log_retention: int | None
     log_group: bool
+    code_signing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ class AccountPlan:
 def plan(count: int, seed: int) -> AccountPlan:
     """The account to seed: ``count`` functions, decided by ``seed`` alone."""
     rng = random.Random(seed)
+    # Drawn apart, so that adding code signing left every other choice of a seed as it was.
+    signing_rng = random.Random(f"{seed}:code-signing")
     teams = tuple(f"team-{i:02d}" for i in range(max(1, count // FUNCTIONS_PER_TEAM)))
     roles = [
         RolePlan(
@@ -160,9 +170,24 @@ def plan(count: int, seed: int) -> AccountPlan:
                 ),
                 log_group=rng.random() < 0.9,
                 log_retention=rng.choice((14, 30, 365)) if rng.random() < 0.7 else None,
+                code_signing=_code_signing(signing_rng.random()),
             )
         )
     return AccountPlan(teams=teams, roles=tuple(roles), functions=tuple(functions))
+
+
+def _code_signing(roll: float) -> str | None:
+    """The config a function uses, by where ``roll`` (0 to 1) falls in the shares."""
+    for name, _, share in CODE_SIGNING:
+        if roll < share:
+            return name
+        roll -= share
+    return None
+
+
+def code_signing_config_arn(name: str) -> str:
+    number = [config for config, _, _ in CODE_SIGNING].index(name) + 1
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:code-signing-config:csc-{number:017x}"
 
 
 class Seeder:
@@ -175,12 +200,14 @@ class Seeder:
         config = Config(max_pool_connections=workers * 2, retries={"max_attempts": 1})
         self._client = {
             service: session.client(service, endpoint_url=endpoint, config=config)
-            for service in ("iam", "lambda", "sqs", "sns", "events", "logs", "cloudwatch")
+            for service in ("iam", "lambda", "sqs", "sns", "events", "logs", "cloudwatch", "signer")
         }
         self._workers = workers
         self._zip = _package()
 
-    def seed(self, account: AccountPlan) -> None:
+    def seed(self, account: AccountPlan) -> list[dict[str, Any]]:
+        """Apply ``account``; return its code signing configs, as ListCodeSigningConfigs
+        would list them (moto cannot hold them)."""
         iam = self._client["iam"]
         boundary = iam.create_policy(
             PolicyName="lambda-boundary",
@@ -192,6 +219,24 @@ class Seeder:
             self._role(role, boundary)
         self._parallel(self._team, account.teams)
         self._parallel(self._function, account.functions)
+        return self._code_signing_configs()
+
+    def _code_signing_configs(self) -> list[dict[str, Any]]:
+        profile = self._client["signer"].put_signing_profile(
+            profileName=SIGNING_PROFILE, platformId="AWSLambda-SHA384-ECDSA"
+        )
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        return [
+            {
+                "CodeSigningConfigId": code_signing_config_arn(name).rsplit(":", 1)[1],
+                "CodeSigningConfigArn": code_signing_config_arn(name),
+                "Description": f"{name} builds",
+                "AllowedPublishers": {"SigningProfileVersionArns": [profile["profileVersionArn"]]},
+                "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": policy},
+                "LastModified": now,
+            }
+            for name, policy, _ in CODE_SIGNING
+        ]
 
     def _parallel(self, work: Callable[[Any], None], items: tuple[Any, ...]) -> None:
         with ThreadPoolExecutor(self._workers) as pool:
@@ -218,6 +263,8 @@ class Seeder:
         extra: dict[str, Any] = {}
         if plan.dead_letter:
             extra["DeadLetterConfig"] = {"TargetArn": _arn("sqs", f"{plan.team}-dlq")}
+        if plan.code_signing is not None:
+            extra["CodeSigningConfigArn"] = code_signing_config_arn(plan.code_signing)
         arn = lam.create_function(
             FunctionName=plan.name,
             Runtime=plan.runtime,
@@ -336,8 +383,10 @@ def _package() -> bytes:
     return archive.getvalue()
 
 
-def seed(endpoint: str, count: int, seed: int = 1, workers: int = 8) -> AccountPlan:
-    """Seed ``count`` functions at ``endpoint``; return the plan that was applied."""
+def seed(
+    endpoint: str, count: int, seed: int = 1, workers: int = 8
+) -> tuple[AccountPlan, list[dict[str, Any]]]:
+    """Seed ``count`` functions at ``endpoint``; return the plan that was applied and the
+    account's code signing configs, for the simulator to serve."""
     account = plan(count, seed)
-    Seeder(endpoint, workers).seed(account)
-    return account
+    return account, Seeder(endpoint, workers).seed(account)

@@ -12,6 +12,9 @@ not what a pipeline waits for on a real account. This proxy adds what is missing
   ``ListEventSourceMappings`` (100), as AWS documents them (see ``listings.py``);
 * ``ListFunctionUrlConfigs``, which moto lacks, answered from moto's
   ``GetFunctionUrlConfig`` (one request to the client, in the ``lambda:*`` bucket);
+* ``ListCodeSigningConfigs`` and ``ListFunctionsByCodeSigningConfig``, which moto lacks:
+  the configs the seeder made (``--code-signing-configs``), and the functions moto says were
+  created with each (requests of the client's, in the ``lambda:*`` bucket);
 * counters: requests per operation, throttled requests, and retries, read from the
   ``amz-sdk-request: attempt=N; max=M`` header every botocore request carries;
 * moto's crashes on operations it does not implement (an HTML 500 page) are answered 501,
@@ -40,7 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aws_routes import Route, Router
-from listings import PAGED, Listings, function_url_configs
+from listings import CODE_SIGNING, PAGED, CodeSigningConfigs, Listings, function_url_configs
 
 #: Requests per second per rate key, per account and Region. Lambda's are its documented
 #: control-plane quotas ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/
@@ -91,12 +94,19 @@ class Bucket:
 class Simulation:
     """The state the request handlers share: limits, buckets and counters."""
 
-    def __init__(self, upstream: str, latency: float, limits: Mapping[str, float]) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        latency: float,
+        limits: Mapping[str, float],
+        code_signing_configs: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.upstream = urlsplit(upstream)
         self.latency = latency
         self.limits = dict(limits)
         self.router = Router()
         self.listings = Listings(self.forward)
+        self.code_signing = CodeSigningConfigs(code_signing_configs or [], self.forward)
         self._local = threading.local()
         self._lock = threading.Lock()
         self.reset()
@@ -243,8 +253,11 @@ class Handler(BaseHTTPRequestHandler):
             return simulation.listings.page(route.name, region, self.path, headers)
         if route.name == "lambda:ListFunctionUrlConfigs":
             return function_url_configs(simulation.forward, self.path, headers)
+        if route.name in CODE_SIGNING:
+            return simulation.code_signing.answer(route.name, region, self.path, headers)
         if route.service == "lambda" and self.command != "GET":
             simulation.listings.invalidate()
+            simulation.code_signing.invalidate()
         return simulation.forward(self.command, self.path, headers, body)
 
     def _control(self, simulation: Simulation) -> None:
@@ -344,10 +357,16 @@ def main(argv: list[str] | None = None) -> None:
         help="override a rate limit (lambda:*=15, iam:*=10, *=10); RPS 0 removes it",
     )
     parser.add_argument("--no-limits", action="store_true", help="latency only")
+    parser.add_argument(
+        "--code-signing-configs",
+        type=argparse.FileType(),
+        help="JSON list of the account's code signing configs (moto cannot hold them)",
+    )
     parser.add_argument("--port", type=int, default=0)
     options = parser.parse_args(argv)
     limits = {} if options.no_limits else parse_limits(options.limit)
-    simulation = Simulation(options.upstream, options.latency_ms / 1000, limits)
+    configs = json.load(options.code_signing_configs) if options.code_signing_configs else []
+    simulation = Simulation(options.upstream, options.latency_ms / 1000, limits, configs)
     server = SimulatorServer(simulation, options.port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(server.server_address[1], flush=True)

@@ -38,18 +38,20 @@ def harness() -> Iterator[SimpleNamespace]:
 
 
 @pytest.fixture(scope="module")
-def account(harness) -> Iterator[SimpleNamespace]:
+def account(harness, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     """A moto server seeded with five functions, behind three simulators: AWS's limits,
-    stricter ones, and none."""
+    stricter ones, and none; each serves the account's code signing configs."""
     server = MotoServer()
     upstream = server.start()
     simulators: dict[str, object] = {}
     try:
-        plan = harness.seeder.seed(upstream, FUNCTIONS, seed=7)
+        plan, configs = harness.seeder.seed(upstream, FUNCTIONS, seed=7)
+        signing = tmp_path_factory.mktemp("bench") / "code-signing.json"
+        signing.write_text(json.dumps(configs))
         for name, limits in (("limited", []), ("strict", ["lambda:*=0.2", "iam:*=0.2"])):
-            simulators[name] = harness.bench.SimulatorProcess(upstream, 1, limits)
-        simulators["unlimited"] = harness.bench.SimulatorProcess(upstream, 1, None)
-        yield SimpleNamespace(plan=plan, **simulators)
+            simulators[name] = harness.bench.SimulatorProcess(upstream, 1, limits, signing)
+        simulators["unlimited"] = harness.bench.SimulatorProcess(upstream, 1, None, signing)
+        yield SimpleNamespace(plan=plan, configs=configs, **simulators)
     finally:
         for simulator in simulators.values():
             simulator.stop()
@@ -127,17 +129,41 @@ def test_the_simulator_lists_function_urls_as_aws_does(account) -> None:
     assert stats["moto_gaps"] == {}
 
 
+def test_the_simulator_lists_code_signing_configs_as_aws_does(harness, account) -> None:
+    """moto lacks both listings; the simulator serves the seeder's configs, and for each the
+    functions moto was told use it, paged, as requests of the client's."""
+    lam = client("lambda", account.unlimited.url)
+    account.unlimited.reset()
+    listed = lam.list_code_signing_configs()["CodeSigningConfigs"]
+    assert listed == account.configs
+    release = harness.seeder.code_signing_config_arn("release")
+    signed = sorted(f.name for f in account.plan.functions if f.code_signing == "release")
+    assert signed, "seed 7 signs no function: the listing below would prove nothing"
+    pages = lam.get_paginator("list_functions_by_code_signing_config").paginate(
+        CodeSigningConfigArn=release, PaginationConfig={"PageSize": 1}
+    )
+    arns = [arn for page in pages for arn in page["FunctionArns"]]
+    assert sorted(arn.rsplit(":", 1)[1] for arn in arns) == signed
+    unknown = release.replace("csc-", "csc-f")
+    with pytest.raises(ClientError) as missing:
+        lam.list_functions_by_code_signing_config(CodeSigningConfigArn=unknown)
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    stats = account.unlimited.stats()
+    assert stats["requests"] == {
+        "lambda:ListCodeSigningConfigs": 1,
+        "lambda:ListFunctionsByCodeSigningConfig": len(signed) + 1,
+    }
+    assert stats["moto_gaps"] == {}
+
+
 def test_a_paced_snapshot_through_the_simulator(harness, account, tmp_path) -> None:
     account.limited.warm()
     result = harness.bench.bench_snapshot(account.limited, tmp_path / "s.json", paced=True)
     assert result["functions"] == FUNCTIONS
-    # moto's gaps (its HTML 500s) fail at once instead of being retried to the budget (the
-    # code signing listing's marker is carried to deploy's signing profiles). The simulator
-    # answers ListFunctionUrlConfigs, so the aliases' URLs are read, not marked.
-    assert result["failed_reads"] == [
-        "config:DescribeConformancePacks",
-        *["lambda:ListCodeSigningConfigs"] * 2,
-    ]
+    # moto's gaps (its HTML 500s) fail at once instead of being retried to the budget. The
+    # simulator answers ListFunctionUrlConfigs, so the aliases' URLs are read, not marked,
+    # and the code signing listings, so no function's config is read on its own.
+    assert result["failed_reads"] == ["config:DescribeConformancePacks"]
     assert result["max_attempt"] <= result["attempt_budget"] == 11
     # Every call the snapshot counts went through the simulator, once unless retried.
     requests = result["requests"]
@@ -150,6 +176,18 @@ def test_a_paced_snapshot_through_the_simulator(harness, account, tmp_path) -> N
     assert "lambda:GetFunctionUrlConfig" not in result["calls"]
     aliases = sum(plan.alias for plan in account.plan.functions)
     assert result["calls"]["lambda:GetPolicy"] == FUNCTIONS + aliases
+    assert result["calls"]["lambda:ListCodeSigningConfigs"] == 1
+    assert result["calls"]["lambda:ListFunctionsByCodeSigningConfig"] == len(account.configs)
+    assert "lambda:GetFunctionCodeSigningConfig" not in result["calls"]
+    section = json.loads((tmp_path / "s.json").read_text())["regions"]["us-east-1"]["lambda"]
+    assert section["code_signing_read"]["path"] == "bulk"
+    assert {
+        function["FunctionName"]: function["CodeSigningConfigArn"]
+        for function in section["functions"].values()
+    } == {
+        plan.name: plan.code_signing and harness.seeder.code_signing_config_arn(plan.code_signing)
+        for plan in account.plan.functions
+    }
     assert result["lower_bound_s"] == pytest.approx(
         result["bucket_calls"]["lambda:*"]["calls"] / 15
     )

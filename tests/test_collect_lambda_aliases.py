@@ -9,9 +9,9 @@ server, seeded through boto3.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import boto3
 import pytest
@@ -20,6 +20,7 @@ from botocore.config import Config
 
 from moto_seed import ACCOUNT, REGION, function, mocked_account
 from pytest_prr.accounts.config import Account
+from pytest_prr.accounts.guard import install_read_only_guard
 from pytest_prr.accounts.motoserver import MotoServer
 from pytest_prr.accounts.sessions import EMULATOR_CREDENTIALS, TargetSession, open_session
 from pytest_prr.snapshot.collect.lambda_ import collect_lambda
@@ -42,8 +43,10 @@ LIVE_POLICY = {
         }
     ],
 }
-#: (HTTP status, headers, body) of one answer.
+#: (HTTP status, headers, body) of one answer, or what answers a request by its path (an
+#: operation whose parameter is in the path: a function name, a code signing config's ARN).
 Reply = tuple[int, dict[str, str], bytes]
+Replies = Reply | Callable[[str], Reply]
 
 
 def ok(document: dict[str, Any]) -> Reply:
@@ -83,7 +86,7 @@ NOT_IMPLEMENTED = {
 }
 
 
-def answers(**overrides: Reply) -> dict[str, Reply]:
+def answers(**overrides: Replies) -> dict[str, Replies]:
     """One function ``app`` with the aliases live and blue; no policy, URL or anything else.
     Keys are operations, with the query string of a request that has one."""
     configuration = {
@@ -117,13 +120,16 @@ def answers(**overrides: Reply) -> dict[str, Reply]:
 class FakeLambda:
     """A session whose Lambda clients are answered by :attr:`replies`, never by a network.
 
-    Retries are off: a 429 or a 500 is a failed read at once, as the tests expect.
+    Retries are off: a 429 or a 500 is a failed read at once, as the tests expect. With
+    ``guarded``, the clients are behind the read-only guard a target's session has.
     """
 
-    def __init__(self, replies: dict[str, Reply]) -> None:
+    def __init__(self, replies: dict[str, Replies], *, guarded: bool = False) -> None:
         self.replies = replies
         self.requests: list[str] = []
         self._session = boto3.Session(region_name=REGION, **EMULATOR_CREDENTIALS)
+        if guarded:
+            install_read_only_guard(self._session)
 
     def client(self, service: str, region_name: str) -> Any:
         config = Config(retries={"mode": "standard", "total_max_attempts": 1})
@@ -135,7 +141,10 @@ class FakeLambda:
         query = "&".join(f"{k}={v}" for k, v in sorted(parse_qsl(urlsplit(request.url).query)))
         key = event_name.rsplit(".", 1)[1] + (f"?{query}" if query else "")
         self.requests.append(key)
-        status, headers, body = self.replies[key]
+        reply = self.replies[key]
+        status, headers, body = (
+            reply(unquote(urlsplit(request.url).path)) if callable(reply) else reply
+        )
         return AWSResponse(request.url, status, headers, _Raw(body))
 
 
@@ -149,7 +158,7 @@ class _Raw:
         yield self._body
 
 
-def collect_app(replies: dict[str, Reply]) -> tuple[dict[str, Any], dict[str, int], list[str]]:
+def collect_app(replies: dict[str, Replies]) -> tuple[dict[str, Any], dict[str, int], list[str]]:
     """The collected ``app``, the calls the reader counted, the requests the endpoint saw."""
     endpoint = FakeLambda(replies)
     reader = Reader(endpoint)

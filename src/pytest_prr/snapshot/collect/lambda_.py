@@ -1,8 +1,9 @@
 """Lambda functions of one region, with everything the function-scoped controls read.
 
-Account-wide list calls (event source mappings, code signing configs) are made once per
-region and joined to functions here; per-function calls are the ones AWS has no bulk form
-for, made on the reader's bounded pool. The published versions come with the functions
+Account-wide list calls (event source mappings, code signing configs and the functions of
+each, see :mod:`~pytest_prr.snapshot.collect.code_signing`) are made once per region and
+joined to functions here; per-function calls are the ones AWS has no bulk form for, made on
+the reader's bounded pool. The published versions come with the functions
 themselves: ``ListFunctions`` with ``FunctionVersion=ALL`` pages through every version of
 every function, 50 to a page, where ``ListVersionsByFunction`` would cost a call per function
 from the 15-per-second budget that Lambda's control plane shares.
@@ -22,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pytest_prr.accounts.emulators import FUNCTION_RESOURCE
+from pytest_prr.snapshot.collect.code_signing import CodeSigning, read_code_signing
 from pytest_prr.snapshot.collect.fidelity import Fidelity
 from pytest_prr.snapshot.collect.reader import Reader
 from pytest_prr.snapshot.model import (
@@ -76,16 +78,18 @@ def collect_lambda(reader: Reader, region: str) -> dict[str, Any]:
             "layer_policies": listing,
             "event_source_mappings": mappings,
             "code_signing_configs": signing_configs,
+            "code_signing_read": listing,
         }
     configurations = [entry for entry in listing if entry["Version"] == LATEST]
     versions: dict[str, list[str]] = defaultdict(list)
     for entry in listing:
         if entry["Version"] != LATEST:
             versions[_unqualified(entry["FunctionArn"])].append(entry["Version"])
+    signing = read_code_signing(reader, region, signing_configs)
     done = itertools.count(1)
 
     def read(configuration: dict[str, Any]) -> dict[str, Any]:
-        function = _function(reader, region, configuration)
+        function = _function(reader, region, configuration, signing)
         function["Versions"] = versions.get(function["FunctionArn"], [])
         reader.report(region, next(done), len(configurations))
         return function
@@ -107,10 +111,13 @@ def collect_lambda(reader: Reader, region: str) -> dict[str, Any]:
         "code_signing_configs": signing_configs
         if is_error(signing_configs)
         else {config["CodeSigningConfigArn"]: config for config in signing_configs},
+        "code_signing_read": signing.provenance(),
     }
 
 
-def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dict[str, Any]:
+def _function(
+    reader: Reader, region: str, configuration: dict[str, Any], signing: CodeSigning
+) -> dict[str, Any]:
     name = configuration["FunctionName"]
     function = {
         field: configuration[field] for field in CONFIGURATION_FIELDS if field in configuration
@@ -131,9 +138,8 @@ def _function(reader: Reader, region: str, configuration: dict[str, Any]) -> dic
     function["Policy"] = _policy(reader, region, name)
     aliases = reader.pages("lambda", region, "list_aliases", "Aliases", FunctionName=name)
     function["FunctionUrl"], alias_urls = _function_urls(reader, region, name)
-    signing = reader.call("lambda", region, "get_function_code_signing_config", FunctionName=name)
-    function["CodeSigningConfigArn"] = (
-        signing if is_error(signing) else signing.get("CodeSigningConfigArn") or None
+    function["CodeSigningConfigArn"] = signing.config_of(
+        reader, region, function["FunctionArn"], name
     )
     shown_by_function = _alias_urls_shown_by_function(reader.fidelity, alias_urls)
     if not is_error(aliases):
