@@ -10,9 +10,12 @@ targets whose every built-in control is an ERROR naming the cause; the 11 others
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -33,6 +36,7 @@ from pytest_prr.accounts.organizations import discover, reach_member
 from pytest_prr.accounts.orgconfig import parse_organization
 from pytest_prr.accounts.sessions import open_session
 from pytest_prr.catalog import builtin_catalog
+from pytest_prr.commands.cli import main
 from pytest_prr.plugin.state import RunState
 
 MEMBERS = [
@@ -41,6 +45,7 @@ MEMBERS = [
     *(MemberSpec(f"sandbox-{n}", ("Sandbox",), functions=1) for n in (1, 2, 3)),
     *(MemberSpec(f"shared-{n}", ()) for n in (1, 2)),
 ]
+ORG_RUN = ("--prr-org=acme", "--prr-json=prr.json")
 REFUSED = "dev-3"
 DENIED = "sandbox-2"
 USER_TESTS = """
@@ -86,6 +91,36 @@ def org_project(project: Project, organization: tuple[Any, Any, str]) -> Project
     return project
 
 
+@dataclass(frozen=True)
+class SerialRun:
+    """The reference: one serial ``--prr-org`` run, which the others must equal."""
+
+    returncode: int
+    lines: list[str]
+    document: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def serial(
+    organization: tuple[Any, Any, str], tmp_path_factory: pytest.TempPathFactory
+) -> SerialRun:
+    """Made once for the module, in a process of its own: in this one its reads would
+    contend for the interpreter with the proxy's threads, which serve them."""
+    path = tmp_path_factory.mktemp("org-serial")
+    (path / "pyproject.toml").write_text(org_config(organization[2]))
+    (path / "test_readiness.py").write_text(USER_TESTS)
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", *ORG_RUN],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert (path / "prr.json").is_file(), completed.stdout + completed.stderr
+    document = json.loads((path / "prr.json").read_text())
+    return SerialRun(completed.returncode, completed.stdout.splitlines(), document)
+
+
 def run_org(project: Project, *args: str, name: str = "prr.json") -> tuple[Any, dict[str, Any]]:
     """A pytest run over the organization, in a process of its own: in this one its reads
     would contend for the interpreter with the proxy's threads, which serve them."""
@@ -116,18 +151,18 @@ def by_account(document: dict[str, Any], control_id: str) -> dict[str, list[dict
 
 
 def test_one_run_reads_every_member_and_isolates_the_two_it_cannot_read(
-    org_project: Project,
+    serial: SerialRun,
     organization: tuple[BuiltOrganization, RefusingProxy, str],
     results_schema: dict,
 ) -> None:
     built, proxy, _ = organization
-    result, serial = run_org(org_project, "--prr-org=acme", "-p", "no:xdist")
-    validate_results(serial, results_schema)
+    validate_results(serial.document, results_schema)
+    document = serial.document
     ids = sorted(built.accounts.values())
-    assert [target["account_id"] for target in serial["targets"]] == ids
+    assert [target["account_id"] for target in document["targets"]] == ids
     names = {value: key for key, value in built.accounts.items()}
     refused, denied = built.accounts[REFUSED], built.accounts[DENIED]
-    for target in serial["targets"]:
+    for target in document["targets"]:
         spec = next(spec for spec in MEMBERS if spec.name == names[target["account_id"]])
         assert target["account"] == spec.name
         assert target["organization"] == {
@@ -135,7 +170,7 @@ def test_one_run_reads_every_member_and_isolates_the_two_it_cannot_read(
             "management_account_id": MANAGEMENT,
             "ou_path": list(spec.ou_path),
         }
-    unreadable = {t["account_id"]: t.get("unreadable") for t in serial["targets"]}
+    unreadable = {t["account_id"]: t.get("unreadable") for t in document["targets"]}
     assert unreadable.pop(refused).startswith(
         f"AccessDenied on sts:AssumeRole of arn:aws:iam::{refused}:role/{READER_ROLE}: "
     )
@@ -143,7 +178,7 @@ def test_one_run_reads_every_member_and_isolates_the_two_it_cannot_read(
     assert set(unreadable.values()) == {None}
     assert built.role_of(REFUSED) in proxy.refused
     # Every built-in control of the two is one ERROR naming the cause; the others complete.
-    for control in serial["controls"]:
+    for control in document["controls"]:
         if not any(r["test"].startswith("prr::") for r in control["resources"]):
             continue
         builtin = [r for r in control["resources"] if r["test"] == f"prr::{control['id']}"]
@@ -151,7 +186,7 @@ def test_one_run_reads_every_member_and_isolates_the_two_it_cannot_read(
             mine = [r for r in builtin if r["account_id"] == account_id]
             assert [(r["id"], r["status"]) for r in mine] == [(account_id, "error")], control["id"]
             assert mine[0]["message"].startswith("account not read: AccessDenied")
-    fin = by_account(serial, "FIN-01")
+    fin = by_account(document, "FIN-01")
     for name, account_id in built.accounts.items():
         if account_id not in (refused, denied):
             spec = next(spec for spec in MEMBERS if spec.name == name)
@@ -159,7 +194,7 @@ def test_one_run_reads_every_member_and_isolates_the_two_it_cannot_read(
     user_test = "test_readiness.py::test_every_function_has_an_owner"
     owner = {
         a: [r["status"] for r in rs if r["test"] == user_test]
-        for a, rs in by_account(serial, "DEP-05").items()
+        for a, rs in by_account(document, "DEP-05").items()
     }
     assert owner[refused] == owner[denied] == ["error"]
     assert {tuple(statuses) for a, statuses in owner.items() if a not in (refused, denied)} == {
@@ -167,7 +202,7 @@ def test_one_run_reads_every_member_and_isolates_the_two_it_cannot_read(
     }
     # The terminal and the headline name the two first (in account order).
     first = sorted([REFUSED, DENIED], key=built.accounts.__getitem__)
-    lines = result.outlines
+    lines = serial.lines
     accounts = [line for line in lines if line.startswith("prr: account ")]
     assert len(accounts) == 13
     assert [line.split()[2] for line in accounts[:2]] == first
@@ -179,10 +214,40 @@ def test_one_run_reads_every_member_and_isolates_the_two_it_cannot_read(
             f"{name} ({built.accounts[name]}) was not read: AccessDenied"
         ), lines[verdict : verdict + 4]
     assert "moto emulator" in lines[verdict + 3]
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    # Under xdist the controller reads, the workers evaluate what it hands them.
-    _, parallel = run_org(org_project, "--prr-org=acme", "-n", "2", name="xdist.json")
-    assert comparable(parallel) == comparable(serial)
+    assert serial.returncode == pytest.ExitCode.TESTS_FAILED
+
+
+def test_under_xdist_the_controller_reads_and_the_workers_evaluate(
+    org_project: Project, serial: SerialRun
+) -> None:
+    _, parallel = run_org(org_project, "--prr-org=acme", "-n", "2")
+    assert comparable(parallel) == comparable(serial.document)
+
+
+def test_a_plan_s_shards_merged_equal_one_run(org_project: Project, serial: SerialRun) -> None:
+    project = org_project
+    where = ("--org", "acme", "--project", str(project.path), "--max-shards", "2")
+    assert main(["plan", *where, "-o", "plan.json"]) == 0
+    plan = json.loads((project.path / "plan.json").read_text())
+    assert main(["plan", *where, "--format", "github-matrix", "-o", "matrix.json"]) == 0
+    matrix = (project.path / "matrix.json").read_text()
+    assert matrix.count("\n") == 1 and json.loads(matrix) == {"include": plan["shards"]}
+    assert plan["organization"]["management_account_id"] == MANAGEMENT
+    ids = [target["account_id"] for target in serial.document["targets"]]
+    assert [len(shard["accounts"]) for shard in plan["shards"]] == [7, 6]
+    assert [a for shard in plan["shards"] for a in shard["accounts"]] == ids
+    assert plan["shards"][1]["args"] == [
+        "--prr-org=acme",
+        f"--prr-shard={','.join(ids[7:])}",
+        "--prr-json=prr-results/shard-2.json",
+    ]
+    for shard in plan["shards"]:
+        result = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", *shard["args"])
+        assert (project.path / shard["results"]).is_file(), result.stdout.str()
+    results = sorted(str(path) for path in (project.path / "prr-results").glob("shard-*.json"))
+    assert main(["merge", "-o", "merged.json", *results]) == 0
+    merged = json.loads((project.path / "merged.json").read_text())
+    assert comparable(merged) == comparable(serial.document)
 
 
 def test_the_organization_s_filters_choose_the_members(

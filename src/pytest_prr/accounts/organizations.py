@@ -321,11 +321,3 @@ def parse_shard(value: str) -> dict[str, tuple[str, ...] | None]:
     if not shard:
         raise AccountError("--prr-shard names no account")
     return shard
-
-
-def shard_value(shard: Shard) -> str:
-    """The ``--prr-shard`` value of ``shard``, which :func:`parse_shard` reads back."""
-    return ",".join(
-        account_id if regions is None else ",".join(f"{account_id}:{r}" for r in regions)
-        for account_id, regions in shard.items()
-    )
