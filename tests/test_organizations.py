@@ -1,6 +1,6 @@
 """``--prr-org``: an organization of 13 member accounts in units, on one moto server behind a
-proxy that refuses one member's role and denies another's reads, read in one run, serial and
-under ``-n 2``.
+proxy that refuses one member's role and denies another's reads: read in one serial run, and
+planned as two shards run under ``-n 2`` whose merged results are that run's document.
 
 Every member is seeded with functions through a role assumed in it (moto keys its state by
 the account of the caller's credentials). The refused member and the denied one become
@@ -121,17 +121,6 @@ def serial(
     return SerialRun(completed.returncode, completed.stdout.splitlines(), document)
 
 
-def run_org(project: Project, *args: str, name: str = "prr.json") -> tuple[Any, dict[str, Any]]:
-    """A pytest run over the organization, in a process of its own: in this one its reads
-    would contend for the interpreter with the proxy's threads, which serve them."""
-    result = project.pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", f"--prr-json={name}", *args
-    )
-    path = project.path / name
-    assert path.is_file(), result.stdout.str()
-    return result, json.loads(path.read_text())
-
-
 def comparable(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` without when it and each snapshot were made."""
     kept = {key: value for key, value in document.items() if key != "generated_at"}
@@ -217,14 +206,11 @@ def test_one_run_reads_every_member_and_isolates_the_two_it_cannot_read(
     assert serial.returncode == pytest.ExitCode.TESTS_FAILED
 
 
-def test_under_xdist_the_controller_reads_and_the_workers_evaluate(
+def test_a_plan_s_shards_run_under_xdist_and_merged_equal_one_serial_run(
     org_project: Project, serial: SerialRun
 ) -> None:
-    _, parallel = run_org(org_project, "--prr-org=acme", "-n", "2")
-    assert comparable(parallel) == comparable(serial.document)
-
-
-def test_a_plan_s_shards_merged_equal_one_run(org_project: Project, serial: SerialRun) -> None:
+    """plan → shard jobs → merge, the shards under ``-n 2`` (the controller reads its
+    accounts, the workers evaluate what it hands them): one document, the serial run's."""
     project = org_project
     where = ("--org", "acme", "--project", str(project.path), "--max-shards", "2")
     assert main(["plan", *where, "-o", "plan.json"]) == 0
@@ -242,7 +228,9 @@ def test_a_plan_s_shards_merged_equal_one_run(org_project: Project, serial: Seri
         "--prr-json=prr-results/shard-2.json",
     ]
     for shard in plan["shards"]:
-        result = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", *shard["args"])
+        result = project.pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-n", "2", *shard["args"]
+        )
         assert (project.path / shard["results"]).is_file(), result.stdout.str()
     results = sorted(str(path) for path in (project.path / "prr-results").glob("shard-*.json"))
     assert main(["merge", "-o", "merged.json", *results]) == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Collection
 from typing import Any
 
@@ -57,6 +58,15 @@ class TargetSession(boto3.Session):
         super().__init__(**kwargs)
         self.prr_endpoint_url = endpoint_url
         self.prr_config = CLIENT_CONFIG if endpoint_url is None else EMULATOR_CLIENT_CONFIG
+
+    def _setup_loader(self) -> None:
+        """boto3's, except that its data path joins the loader's search path once: the
+        sessions of an organization's members share one loader (:func:`_shared_loader`),
+        whose search path boto3 would otherwise lengthen by one entry per member."""
+        self._loader = self._session.get_component("data_loader")
+        data = os.path.join(os.path.dirname(boto3.__file__), "data")
+        if data not in self._loader.search_paths:
+            self._loader.search_paths.append(data)
 
     def client(self, *args: Any, **kwargs: Any) -> Any:
         return super().client(*args, **self._target_defaults(kwargs))
@@ -161,6 +171,7 @@ def _assume_role_session(account: Account) -> TargetSession:
     default credential chain when none), refreshed before expiry."""
     source = botocore.session.Session()
     if account.via is not None:
+        source.register_component("data_loader", _shared_loader())
         source_credentials = _credentials_of(account.via)
     else:
         source_credentials = source.get_credentials()
