@@ -147,3 +147,68 @@ def test_the_report_options_the_pipeline_uses_exist(pytester: pytest.Pytester) -
     help_text = pytester.runpytest_subprocess("--help").stdout.str()
     missing = sorted(option for option in options if option not in help_text)
     assert not missing, f"pytest-prr has no option {missing}"
+
+
+ORG_JOBS = ("org-plan", "org-shard", "org-merge")
+
+
+def test_the_organization_is_read_on_schedule_by_a_plan_a_matrix_and_a_merge(
+    workflow: dict[str, Any],
+) -> None:
+    """plan → one job per shard, running the plan's arguments as they are → merge of every
+    planned shard's results → one JSON, HTML and Markdown report, kept with the evidence."""
+    assert workflow[True]["schedule"], "the org-wide jobs run on a schedule"
+    jobs = workflow["jobs"]
+    condition = "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'"
+    assert jobs["org-plan"]["if"] == condition
+    plan = _runs(workflow, "org-plan")
+    assert 'prr plan --org "$PRR_ORG" --format github-matrix' in plan
+    assert '--evidence-dir "$REPORTS/evidence"' in plan
+    assert 'echo "matrix=$(cat matrix.json)" >> "$GITHUB_OUTPUT"' in plan
+    assert jobs["org-plan"]["outputs"]["matrix"] == "${{ steps.plan.outputs.matrix }}"
+    shard = jobs["org-shard"]
+    assert shard["needs"] == "org-plan"
+    assert shard["strategy"]["matrix"] == "${{ fromJSON(needs.org-plan.outputs.matrix) }}"
+    assert shard["strategy"]["fail-fast"] is False
+    [run] = [step for step in _steps(workflow, "org-shard") if "SHARD_ARGS" in step.get("env", {})]
+    assert run["env"]["SHARD_ARGS"] == "${{ join(matrix.args, ' ') }}"
+    assert 'pytest "${shard_args[@]}"' in run["run"] and '[ "$status" -le 1 ]' in run["run"]
+    merge = jobs["org-merge"]
+    assert merge["needs"] == ["org-plan", "org-shard"]
+    assert merge["if"] == "always() && needs.org-plan.result == 'success'"
+    merged = _runs(workflow, "org-merge")
+    assert "jq -r '.include[].results'" in merged
+    assert 'prr merge -o "$REPORTS/org-results.json" "${results[@]}"' in merged
+    assert '--html "$REPORTS/org-report.html"' in merged
+    upload = _step(workflow, "org-merge", "actions/upload-artifact@")
+    assert upload["with"]["retention-days"] == 400
+    for job in ORG_JOBS:
+        assert jobs[job]["defaults"]["run"]["working-directory"] == "examples/organization"
+        credentials = [
+            step
+            for step in _steps(workflow, job)
+            if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+        ]
+        if job == "org-merge":
+            assert not credentials and "id-token" not in jobs[job]["permissions"]
+        else:
+            assert credentials[0]["with"]["role-to-assume"] == "${{ vars.ORG_READER_ROLE_ARN }}"
+
+
+def test_the_organization_s_plan_runs_on_the_example_s_configuration(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The organization the jobs name is configured where they run, and the plan's flags
+    exist (the plan itself needs the organization, so it is tested on moto)."""
+    from pytest_prr.accounts.orgconfig import read_organization
+    from pytest_prr.commands.cli import main
+
+    workflow_text = WORKFLOW.read_text()
+    name = re.search(r"PRR_ORG: (\S+)", workflow_text)[1]
+    organization = read_organization(EXAMPLE.parent / "organization", name)
+    assert organization.member_role and not organization.enabled_regions
+    with pytest.raises(SystemExit):
+        main(["plan", "--help"])
+    flags = set(re.findall(r"--[a-z-]+", capsys.readouterr().out))
+    plan_line = workflow_text.split("prr plan --org", 1)[1].split("-o matrix.json", 1)[0]
+    assert set(re.findall(r"--[a-z-]+", plan_line)) <= flags

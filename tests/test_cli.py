@@ -49,7 +49,7 @@ def test_console_script_is_installed() -> None:
     assert completed.stdout.startswith("pytest-prr ")
 
 
-COMMANDS = ("catalog", "merge", "export-asff", "report", "guardrails", "verify")
+COMMANDS = ("catalog", "plan", "merge", "export-asff", "report", "guardrails", "verify")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

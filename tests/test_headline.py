@@ -217,3 +217,32 @@ def test_a_target_from_aws_cannot_inject_markup_into_the_headline(document) -> N
     html = render_html(hostile)
     assert "<li>&lt;script&gt;alert(1)&lt;/script&gt; (222222222222): replayed" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; (222222222222)" in render_markdown(hostile)
+
+
+def test_an_account_that_could_not_be_read_comes_right_after_the_verdict(document) -> None:
+    """An organization's member whose role was refused: nothing of it was judged, so every
+    rendering names it before anything else about the targets."""
+    refused = json.loads(json.dumps(document))
+    cause = "AccessDenied on sts:AssumeRole of arn:aws:iam::111111111111:role/reader <b>"
+    refused["targets"][0]["unreadable"] = cause
+    line = (
+        f"payments-prod (111111111111) was not read: {cause}; every built-in control of it is ERROR"
+    )
+    lines = render_headline(refused)
+    assert lines[:3] == [
+        (VERDICT, "red"),
+        (line, "red"),
+        (
+            "payments-dr (222222222222): replayed snapshot taken 2026-11-27T08:00:00Z in live mode",
+            "yellow",
+        ),
+    ]
+    assert render_headline(document)[1][1] == "yellow"
+    html = render_html(refused)
+    unreadable = html.index('<ul class="unreadable" id="unreadable">')
+    assert html.index('id="verdict"') < unreadable < html.index('id="provenance"')
+    assert "reader &lt;b&gt;; every built-in control of it is ERROR</li>" in html
+    markdown = render_markdown(refused)
+    assert markdown.index("- ✖ **payments-prod (111111111111) was not read:") < markdown.index(
+        "- ⚠ **payments-dr"
+    )

@@ -77,3 +77,17 @@ def test_the_readme_attestations_file_attests_every_process_control(tmp_path: Pa
             control.id, control.valid_days, attestations, judged_on, "orders-service"
         )
         assert [status for _, status, _, _ in verdicts] == ["pass"], (control.id, verdicts)
+
+
+def test_the_readme_organization_is_a_valid_configuration(tmp_path: Path) -> None:
+    """The Organizations section's table is what `--prr-org=acme` reads, every key valid."""
+    from pytest_prr.accounts.orgconfig import read_organization
+
+    section = README.read_text().split("## Organizations", 1)[1]
+    toml = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert toml
+    (tmp_path / "pyproject.toml").write_text(toml[1])
+    organization = read_organization(tmp_path, "acme")
+    assert organization.member_role == "pytest-prr-reader"
+    assert organization.include_tags == {"env": "prod"}
+    assert organization.regions == ("eu-west-1", "eu-central-1")

@@ -76,6 +76,12 @@ def evaluate_control(
     return []
 
 
+def unreadable_account(control_id: str, account_id: str, cause: str) -> list[Result]:
+    """A built-in control's one result for an account that could not be read at all: an
+    ERROR naming the cause, whatever the control would have needed."""
+    return [_unplaced(control_id, account_id, account_id, "error", f"account not read: {cause}")]
+
+
 def _unplaced(
     control_id: str,
     account_id: str,

@@ -11,7 +11,7 @@ from pytest_prr.__about__ import __version__
 from pytest_prr.catalog import CatalogError
 
 #: The modules of ``pytest_prr.commands``, in the order ``prr --help`` lists them.
-COMMANDS = ("catalog", "merge", "asff", "report", "guardrails", "verify", "runbook")
+COMMANDS = ("catalog", "plan", "merge", "asff", "report", "guardrails", "verify", "runbook")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from pytest_prr.accounts.config import MOTO, AccountError, read_account_settings
 from pytest_prr.catalog import CatalogError, builtin_catalog
 from pytest_prr.plugin.items import selected_controls
 from pytest_prr.plugin.markers import MARKER
+from pytest_prr.plugin.organization import check_organization_options, organization_members
 from pytest_prr.plugin.session import register_run_hooks
 from pytest_prr.plugin.state import RunState, catalog_key, runs_key, stored_key
 from pytest_prr.results.attestations import AttestationError, load_attestations
@@ -24,6 +25,8 @@ from pytest_prr.results.waivers import WaiverError, load_waivers
 from pytest_prr.snapshot.store import DigestMissing, SnapshotError, checksum_path, load_snapshot
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pytest_prr.accounts.config import Account, AccountSettings
     from pytest_prr.catalog import Catalog
 
@@ -49,8 +52,10 @@ def configure(config: pytest.Config) -> None:
         f"{MARKER}(*control_ids): the test is evidence for these readiness controls; "
         "write it as @prr.control('SEC-04') after `import pytest_prr as prr`",
     )
+    check_organization_options(config)
     names = config.option.prr_accounts or []
-    templates = _template_paths(config)
+    # An organization's run reads its members, not the project's template in moto.
+    templates = [] if config.option.prr_org else _template_paths(config)
     if not templates and (
         config.option.prr_template_params or config.option.prr_template_param_files
     ):
@@ -63,7 +68,7 @@ def configure(config: pytest.Config) -> None:
         names = [*names, "moto"]
     stored = config.option.prr_snapshot
     _check_signing_options(config)
-    if config.getini("prr_catalog") or names or stored:
+    if config.getini("prr_catalog") or names or stored or config.option.prr_org:
         catalog_of(config)
     if config.option.prr_snapshot_unverified and not stored:
         raise pytest.UsageError("--prr-snapshot-unverified applies to --prr-snapshot=PATH only")
@@ -81,7 +86,8 @@ def configure(config: pytest.Config) -> None:
             "--prr-securityhub-import needs the account's credentials: use --prr-account, or "
             "`prr export-asff RESULTS.json --import` with a profile"
         )
-    if not names and not stored:
+    organization = config.option.prr_org
+    if not names and not stored and not organization:
         for option in OUTPUT_OPTIONS:
             if getattr(config.option, option):
                 flag = "--" + option.replace("_", "-")
@@ -91,13 +97,16 @@ def configure(config: pytest.Config) -> None:
     if config.option.prr_evidence:
         _junit_for_the_bundle(config)
     settings = _settings(config)
+    unreachable: Mapping[str, str] = {}
     if stored:
         accounts = [_stored_account(config, stored)]
+    elif organization:
+        accounts, unreachable = organization_members(config)
     else:
         accounts = [_account(settings, name) for name in names]
-        if len(accounts) > 1:
-            _check_several_accounts(config, accounts)
-    _start_runs(config, accounts, settings, templates)
+    if len(accounts) > 1:
+        _check_several_accounts(config, accounts)
+    _start_runs(config, accounts, settings, templates, unreachable)
 
 
 def _template_paths(config: pytest.Config) -> list[Path]:
@@ -243,9 +252,13 @@ def _start_runs(
     accounts: list[Account],
     settings: AccountSettings,
     templates: list[Path] | None = None,
+    unreachable: Mapping[str, str] | None = None,
 ) -> None:
     """One run per account, sharing the catalog, tunables, attestations and waivers; each
-    live or endpoint account proves who it is (STS) before anything runs."""
+    live or endpoint account proves who it is (STS) before anything runs, but an
+    organization's member does when it is read (:meth:`AccountRun.take_snapshot`), so that
+    one that cannot be is an ERROR of its own, never the end of the run; ``unreachable``
+    names those known to be so already, with the cause."""
 
     catalog = catalog_of(config)
     try:
@@ -280,7 +293,10 @@ def _start_runs(
         },
         catalog=catalog,
         json_path=_path_option(config, "prr_json"),
+        max_reading=config.option.prr_max_accounts,
     )
+    for name, cause in (unreachable or {}).items():
+        runs.runs[name].unreadable = cause
     if stored_key in config.stash:
         runs.first.use_stored_snapshot(
             _path_option(config, "prr_snapshot"), *config.stash[stored_key]
@@ -289,7 +305,7 @@ def _start_runs(
 
     if not hasattr(config, "workerinput"):
         for account in accounts:
-            if account.mode in ("live", "endpoint"):
+            if account.mode in ("live", "endpoint") and account.organization is None:
                 runs.runs[account.name].caller_arn = _verify_identity(account)
     register_run_hooks(config, runs)
 

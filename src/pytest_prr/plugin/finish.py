@@ -96,6 +96,11 @@ class FinishHooks:
         from pytest_prr.accounts.sessions import open_session
         from pytest_prr.report.securityhub import SecurityHubImportError, import_findings
 
+        if run.unreadable is not None:
+            self.output_errors.append(
+                f"Security Hub import skipped for {run.account.name}: it could not be read"
+            )
+            return
         findings = to_asff(self.runs.account_document(run), catalog=self.runs.catalog)
         session = open_session(run.account, run.endpoint_url, admit={FINDINGS_IMPORT})
         try:
@@ -107,11 +112,18 @@ class FinishHooks:
         if self.is_worker or self.runs.document is None:
             return
 
-        accounts = [run.account.describe() for run in self.runs.runs.values()]
+        # Accounts that could not be read come first: nothing of theirs was judged.
+        runs = sorted(self.runs.runs.values(), key=lambda run: run.unreadable is None)
+        accounts = [run.account.describe() for run in runs]
         if self.runs.several:
             terminalreporter.write_sep("=", f"prr control coverage: {len(accounts)} accounts")
-            for account in accounts:
-                terminalreporter.write_line(f"prr: account {account}")
+            for run, account in zip(runs, accounts, strict=True):
+                if run.unreadable is not None:
+                    terminalreporter.write_line(
+                        f"prr: account {account} NOT READ: {run.unreadable}", red=True
+                    )
+                else:
+                    terminalreporter.write_line(f"prr: account {account}")
         else:
             terminalreporter.write_sep("=", f"prr control coverage: {accounts[0]}")
         for line, colour in render_headline(self.runs.document):

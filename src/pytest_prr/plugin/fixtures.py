@@ -52,16 +52,21 @@ def prr_session(request: pytest.FixtureRequest, prr_account: Account) -> boto3.S
     """
     if prr_account.mode == "snapshot":
         pytest.skip("prr: evaluating a stored snapshot (--prr-snapshot); no AWS access")
-    return _run_of(request, prr_account.name).open_session()
+    run = _run_of(request, prr_account.name)
+    if run.unreadable is not None:
+        pytest.fail(f"prr: account {prr_account.name} could not be read: {run.unreadable}")
+    return run.open_session()
 
 
 @pytest.fixture(scope="session")
 def prr_snapshot(request: pytest.FixtureRequest, prr_account: Account) -> Snapshot:
     """The account snapshot the run took (or loaded with --prr-snapshot), read-only."""
-    snapshot = _run_of(request, prr_account.name).snapshot
-    if snapshot is None:
+    run = _run_of(request, prr_account.name)
+    if run.unreadable is not None:
+        pytest.fail(f"prr: account {prr_account.name} could not be read: {run.unreadable}")
+    if run.snapshot is None:
         pytest.fail("prr: the run has no snapshot")
-    return snapshot
+    return run.snapshot
 
 
 @pytest.fixture(scope="session")

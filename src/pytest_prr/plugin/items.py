@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from _pytest._code.code import ExceptionChainRepr, ReprEntry, ReprFileLocation, ReprTraceback
 
-from pytest_prr.checks.evaluation import builtin_controls, evaluate_control
+from pytest_prr.checks.evaluation import builtin_controls, evaluate_control, unreadable_account
 from pytest_prr.plugin.markers import MARKER
 from pytest_prr.plugin.multiaccount import account_marks
 from pytest_prr.results.model import BUILTIN_TEST
@@ -74,6 +74,10 @@ class ControlItem(pytest.Item):
 
     def setup(self) -> None:
 
+        if self.run.unreadable is not None:
+            account_id = self.run.account.account_id
+            self.results = unreadable_account(self.control_id, account_id, self.run.unreadable)
+            raise ControlNotEvaluated(self._problems())
         snapshot = self.run.snapshot
         assert snapshot is not None
         findings = evaluate_control(

@@ -21,6 +21,33 @@ def add_options(parser: pytest.Parser) -> None:
         ),
     )
     group.addoption(
+        "--prr-org",
+        dest="prr_org",
+        metavar="NAME",
+        help=(
+            "run readiness controls against every member account of the AWS Organization "
+            "configured in [tool.prr.organizations.NAME]: discovered, each read through its "
+            "member_role, one matrix over all of them"
+        ),
+    )
+    group.addoption(
+        "--prr-shard",
+        dest="prr_shard",
+        metavar="ACCOUNTS",
+        help=(
+            "with --prr-org: read only these members, ACCOUNT_ID or ACCOUNT_ID:REGION, "
+            "comma-separated; what `prr plan` gives each CI job"
+        ),
+    )
+    group.addoption(
+        "--prr-max-accounts",
+        dest="prr_max_accounts",
+        metavar="K",
+        type=int,
+        default=8,
+        help="read at most K accounts at once in a run over several (default 8)",
+    )
+    group.addoption(
         "--prr-json",
         dest="prr_json",
         metavar="PATH",

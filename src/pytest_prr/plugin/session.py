@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_prr.accounts.config import Account
 from pytest_prr.plugin import multiaccount
 from pytest_prr.plugin.collection import CollectionHooks
 from pytest_prr.plugin.evidence import EvidenceHooks
@@ -47,6 +48,9 @@ def register_run_hooks(config: pytest.Config, runs: RunState) -> None:
     if workerinput is not None:
         for name, handed in workerinput[WORKER_RUNS_KEY].items():
             run = runs.runs[name]
+            run.account = Account.from_dict(handed["account"])
+            run.unreadable = handed["unreadable"]
+            run.caller_arn = handed["caller_arn"]
             run.endpoint_url = handed["endpoint_url"]
             run.receive_snapshot(handed["snapshot"])
             if run.account.mode == "moto":
@@ -71,15 +75,22 @@ def _use_dummy_credentials(config: pytest.Config, region: str) -> None:
 
 
 class _XdistControllerHooks:
-    """Registered on the xdist controller only: hands each account's moto endpoint and
-    snapshot to the workers."""
+    """Registered on the xdist controller only: hands each account as read (its Regions,
+    whether it could be read, who read it), its moto endpoint and snapshot to the workers."""
 
     def __init__(self, runs: RunState) -> None:
         self.runs = runs
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[WORKER_RUNS_KEY] = {
-            name: {"endpoint_url": run.endpoint_url, "snapshot": run.snapshot_reference()}
+            name: {
+                # as read: an organization's member with the Regions enabled in it
+                "account": run.account.to_dict(),
+                "unreadable": run.unreadable,
+                "caller_arn": run.caller_arn,
+                "endpoint_url": run.endpoint_url,
+                "snapshot": run.snapshot_reference(),
+            }
             for name, run in self.runs.runs.items()
         }
 

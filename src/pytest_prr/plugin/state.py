@@ -75,6 +75,8 @@ class RunState:
     runs: dict[str, AccountRun]
     catalog: Catalog
     json_path: Path | None = None
+    #: How many accounts are read at once (``--prr-max-accounts``).
+    max_reading: int = 8
     document: dict[str, Any] | None = None
     #: When :meth:`finish` built the document; the Security Hub findings carry it too.
     generated_at: datetime | None = field(default=None, repr=False)
@@ -112,13 +114,20 @@ class RunState:
             self.run_for(account).add_reported(reported)
 
     def take_snapshots(self, progress_for: Callable[[AccountRun], Progress | None]) -> list[str]:
-        """Read every account that is not a stored snapshot, all at once (each account has
-        its own quotas, so one account's reads do not slow another's); return their
-        one-line summaries in account order."""
-        runs = [run for run in self.runs.values() if run.account.mode != "snapshot"]
+        """Read every account that is not a stored snapshot (nor known to be unreadable),
+        up to :attr:`max_reading` at once: each account has its own quotas, so one
+        account's reads do not slow another's, but every account read at once holds its
+        threads, connections and snapshot in this process. Return their one-line summaries
+        in account order."""
+        runs = [
+            run
+            for run in self.runs.values()
+            if run.account.mode != "snapshot" and run.unreadable is None
+        ]
         if len(runs) <= 1:
             return [run.take_snapshot(progress=progress_for(run)) for run in runs]
-        with ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="prr") as pool:
+        at_once = min(len(runs), self.max_reading)
+        with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="prr") as pool:
             futures = [pool.submit(run.take_snapshot, progress_for(run)) for run in runs]
             return [future.result() for future in futures]
 

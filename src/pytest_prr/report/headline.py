@@ -2,7 +2,9 @@
 
 An auditor reads the top of a report first, so it says, in this order: whether the
 workload is ready (a verdict on the controls, never a coverage figure, which counts a FAIL
-as tested); which targets were an emulator or a replay rather than a real account read now;
+as tested); which accounts could not be read at all (an organization's member whose role was
+refused), since none of their controls could be judged; which targets were an emulator or a
+replay rather than a real account read now;
 how each framework's requirements rolled up, every status counted apart; and only then the
 coverage. The terminal, the HTML page and the Markdown checklist lay out the same
 :class:`Headline`, so they cannot disagree.
@@ -57,6 +59,8 @@ class Headline:
 
     ready: bool
     verdict: str
+    #: Per target that could not be read at all: which, and why.
+    unreadable: tuple[str, ...]
     #: Per target that is not a real account read by this run: what it is instead.
     provenance: tuple[str, ...]
     frameworks: tuple[FrameworkLine, ...]
@@ -72,6 +76,12 @@ def headline(document: Mapping[str, Any], catalog: Catalog | None = None) -> Hea
     return Headline(
         ready=verdict["verdict"] == "ready",
         verdict=_verdict_text(verdict, by_status),
+        unreadable=tuple(
+            f"{target['account']} ({target['account_id']}) was not read: "
+            f"{target['unreadable']}; every built-in control of it is ERROR"
+            for target in document["targets"]
+            if target.get("unreadable")
+        ),
         provenance=tuple(
             line for target in document["targets"] if (line := provenance(target)) is not None
         ),

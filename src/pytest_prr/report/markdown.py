@@ -101,6 +101,8 @@ def _lines(document: Mapping[str, Any], limit: int | None) -> list[str]:
         "",
         f"**{escape_text(head.verdict)}**",
         "",
+        *(f"- ✖ **{escape_text(line)}**" for line in head.unreadable),
+        *([""] if head.unreadable else []),
         *(f"- ⚠ **{escape_text(line)}**" for line in head.provenance),
         *([""] if head.provenance else []),
         *_frameworks(head),

@@ -24,10 +24,12 @@ _PROBLEMS = ("fail", "error")
 
 def render_headline(document: Mapping[str, Any]) -> list[tuple[str, str | None]]:
     """The lines a reader sees before the matrix, each with the colour it is written in
-    (None: plain): the verdict, what each target is when not a real account read now, the
-    requirements of each framework by outcome, then coverage."""
+    (None: plain): the verdict, each account that could not be read, what each target is
+    when not a real account read now, the requirements of each framework by outcome, then
+    coverage."""
     head = headline(document)
     lines: list[tuple[str, str | None]] = [(head.verdict, "green" if head.ready else "red")]
+    lines += [(line, "red") for line in head.unreadable]
     lines += [(line, "yellow") for line in head.provenance]
     if head.frameworks:
         lines.append(("Requirements by status:", None))

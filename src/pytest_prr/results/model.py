@@ -114,6 +114,12 @@ class Target:
     snapshot_verified: bool | None = None
     #: Mode template: what was deployed (path, sha256, parameters, unsupported resources).
     templates: tuple[Mapping[str, Any], ...] = ()
+    #: A member account reached through an organization: its name, management account and
+    #: units (``Membership.record()``).
+    organization: Mapping[str, Any] | None = None
+    #: Why the account could not be read at all (its role refused, its reads denied): every
+    #: built-in control of it is then an ERROR saying this.
+    unreadable: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -137,6 +143,10 @@ class Target:
             }
         if self.caller_arn:
             target["caller_arn"] = self.caller_arn
+        if self.organization:
+            target["organization"] = dict(self.organization)
+        if self.unreadable:
+            target["unreadable"] = self.unreadable
         if self.templates:
             # The schema's ``template`` is one; a run over several keeps each in ``templates``.
             described = [_template(template) for template in self.templates]

@@ -22,7 +22,7 @@ from pytest_prr.catalog import Catalog
 from pytest_prr.results.model import Result, Target
 from pytest_prr.results.waivers import apply_waivers, function_tags, report_waivers
 from pytest_prr.snapshot.collect.fidelity import AWS, Fidelity
-from pytest_prr.snapshot.model import EMULATOR_GAP, is_error
+from pytest_prr.snapshot.model import EMULATOR_GAP, ERROR_KEY, is_error
 from pytest_prr.snapshot.store import load_snapshot, save_snapshot
 
 if TYPE_CHECKING:
@@ -30,6 +30,20 @@ if TYPE_CHECKING:
     from pytest_prr.results.waivers import TagLookup, Waiver, WaiverReport
     from pytest_prr.snapshot.collect.fidelity import Fidelity
     from pytest_prr.snapshot.model import Snapshot
+
+
+#: Error codes of a read refused to the caller, rather than failed.
+REFUSED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+    }
+)
 
 
 @dataclass
@@ -67,6 +81,9 @@ class AccountRun:
     snapshot_taken_at: str | None = None
     #: A replay's: whether ``PATH.sha256`` showed the stored snapshot unaltered.
     snapshot_verified: bool | None = None
+    #: Why an organization's member could not be read at all (its role refused, every
+    #: listing denied): each of its built-in controls is then one ERROR saying this.
+    unreadable: str | None = None
     _snapshot: Snapshot | None = None
     _scratch: Path | None = None
     _tags: TagLookup | None = None
@@ -90,6 +107,10 @@ class AccountRun:
             else None,
             caller_arn=self.caller_arn,
             snapshot_verified=self.snapshot_verified,
+            organization=None
+            if self.account.organization is None
+            else self.account.organization.record(),
+            unreadable=self.unreadable,
         )
 
     def open_session(self) -> Any:
@@ -108,9 +129,15 @@ class AccountRun:
         from pytest_prr.snapshot.take import take_snapshot
 
         started = time.monotonic()
+        session = self.open_session()
+        if self.account.organization is not None and not self._reach_member(session):
+            return (
+                f"prr: {self.account.name} ({self.account.account_id}) NOT READ: "
+                f"{self.unreadable}; every built-in control of it is ERROR"
+            )
         fidelity = self.fidelity()
         snapshot = take_snapshot(
-            self.open_session(),
+            session,
             self.account,
             progress=progress,
             slo_window_days=self.tunables.get("prr_slo_window_days", 30),
@@ -150,7 +177,24 @@ class AccountRun:
             )
         if self.snapshot_out is not None:
             summary += f"; saved to {path}"
+        if self.account.organization is not None:
+            self.unreadable = refused_everywhere(snapshot)
+        if self.unreadable is not None:
+            summary += f"; NOT READ: {self.unreadable}; every built-in control of it is ERROR"
         return summary
+
+    def _reach_member(self, session: Any) -> bool:
+        """Assume an organization member's role and settle its Regions; False (with the
+        cause in :attr:`unreadable`) when it cannot be reached: the other members go on."""
+        # boto3 loads only for a run that reads AWS or an emulator
+        from pytest_prr.accounts.organizations import MemberUnreachable, reach_member
+
+        try:
+            self.caller_arn, self.account = reach_member(session, self.account)
+        except MemberUnreachable as error:
+            self.unreadable = str(error)
+            return False
+        return True
 
     def fidelity(self) -> Fidelity:
         """What is known of the target's emulator: pytest-prr's own moto server, with the
@@ -260,6 +304,22 @@ class AccountRun:
         return report_waivers(
             self.waivers, self.results, today=self.judged_on, tags_of=self._tags_of
         )
+
+
+def refused_everywhere(snapshot: Snapshot) -> str | None:
+    """The cause, when the account refused to list its functions in every Region read (the
+    role lacks the permissions, an SCP denies them): nothing of it could be judged.
+    ``AccessDeniedException on lambda:ListFunctions in eu-west-1, us-east-1``."""
+    causes = []
+    for region, section in snapshot.data["regions"].items():
+        listing = section["lambda"]["functions"]
+        if not is_error(listing) or listing[ERROR_KEY]["code"] not in REFUSED_CODES:
+            return None
+        causes.append((region, listing[ERROR_KEY]))
+    if not causes:
+        return None
+    error = causes[0][1]
+    return f"{error['code']} on {error['operation']} in {', '.join(r for r, _ in causes)}"
 
 
 def _functions_or_none(snapshot: Snapshot) -> Iterable[Any]:
